@@ -1,0 +1,199 @@
+"""Command-line flags and configuration shared by every assignment.
+
+Each assignment declares a dataclass `Config(BaseConfig)` holding every
+hyper-parameter with its full-run default, and a dict `QUICK` of the values
+that `--quick` overrides. `parse_config` turns every field into a flag
+(`latent_dims` -> `--latent-dims`), so `--help` lists all of them with both
+defaults, and flags given on the command line win over `QUICK`:
+
+    config = parse_config(Config, QUICK, argv, description=__doc__)
+
+The shared flags (`--quick`, `--epochs`, `--batch-size`, `--seed`,
+`--data-dir`, `--output-dir`) come from `BaseConfig`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import typing
+from typing import Any, Callable, Mapping, Sequence
+
+from common.errors import InputError
+
+
+@dataclasses.dataclass
+class BaseConfig:
+    """The flags every assignment has.
+
+    Attributes:
+        quick: run the cut-down pipeline (real data, fewer samples and epochs).
+        epochs: training epochs (per model where several are trained).
+        batch_size: global batch size (scaled by nothing: the caller divides).
+        seed: seed for Python, NumPy and the backend (keras.utils.set_random_seed).
+        data_dir: the data folder; default `$ASSIGNMENTS_DATA_DIR`.
+        output_dir: where results go; default `runs/<assignment>`.
+    """
+
+    quick: bool = dataclasses.field(
+        default=False, metadata={"help": "cut-down run on real data (< 90 s on a 2-core CPU)"}
+    )
+    epochs: int = dataclasses.field(default=10, metadata={"help": "training epochs"})
+    batch_size: int = dataclasses.field(default=32, metadata={"help": "batch size"})
+    seed: int = dataclasses.field(default=42, metadata={"help": "random seed"})
+    data_dir: str | None = dataclasses.field(
+        default=None, metadata={"help": "data folder (default: $ASSIGNMENTS_DATA_DIR)"}
+    )
+    output_dir: str | None = dataclasses.field(
+        default=None, metadata={"help": "output folder (default: runs/<assignment>)"}
+    )
+
+
+def field(default: Any, help: str, choices: Sequence[Any] | None = None, minimum: float | None = None):
+    """A Config field with its `--help` text, and optionally allowed values or a lower bound."""
+    metadata = {"help": help, "choices": choices, "minimum": minimum}
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("use a tuple for sequence defaults")
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (and exit code 2)."""
+
+    def error(self, message: str) -> typing.NoReturn:  # noqa: D401
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _in_notebook() -> bool:
+    return "ipykernel" in sys.modules or sys.argv[0].endswith("ipykernel_launcher.py")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _scalar_type(annotation: Any) -> tuple[type, bool]:
+    """(element type, is_sequence) of a field annotation such as `tuple[int, ...]`."""
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin in (tuple, list):
+        return args[0], True
+    if origin is typing.Union or (origin is not None and type(None) in typing.get_args(annotation)):
+        return args[0], False
+    if annotation is type(None):
+        return str, False
+    return annotation, False
+
+
+def _positive_or_bounded(kind: type, minimum: float | None, name: str) -> Callable[[str], Any]:
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text}")
+        return value
+
+    convert.__name__ = kind.__name__
+    return convert
+
+
+def build_parser(config_cls: type, quick: Mapping[str, Any], description: str | None = None) -> argparse.ArgumentParser:
+    """An argparse parser with one flag per field of `config_cls` (defaults suppressed).
+
+    Raises:
+        TypeError: `quick` names a field that `config_cls` does not have.
+    """
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    unknown = set(quick) - set(fields)
+    if unknown:
+        raise TypeError(f"QUICK names unknown fields: {sorted(unknown)}")
+    hints = typing.get_type_hints(config_cls)
+    summary = (description or "").strip().split("\n\n")[0]
+    parser = _Parser(
+        description=summary,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        argument_default=argparse.SUPPRESS,
+    )
+    for name, f in fields.items():
+        help_text = f.metadata.get("help", "")
+        default = f.default
+        shown = f"default: {_show(default)}"
+        if name in quick:
+            shown += f"; --quick: {_show(quick[name])}"
+        help_text = f"{help_text} ({shown})".replace("%", "%%")
+        kind, is_sequence = _scalar_type(hints[name])
+        if kind is bool:
+            parser.add_argument(_flag(name), action=argparse.BooleanOptionalAction, help=help_text)
+            continue
+        convert = _positive_or_bounded(kind, f.metadata.get("minimum"), name)
+        parser.add_argument(
+            _flag(name),
+            type=convert,
+            nargs="+" if is_sequence else None,
+            choices=f.metadata.get("choices"),
+            metavar=name.upper() if not f.metadata.get("choices") else None,
+            help=help_text,
+        )
+    return parser
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def parse_config(
+    config_cls: type,
+    quick: Mapping[str, Any] | None = None,
+    argv: Sequence[str] | None = None,
+    description: str | None = None,
+):
+    """Parse `argv` into an instance of `config_cls`.
+
+    Order of precedence: flags given in `argv` > `quick` (when `--quick`) >
+    the dataclass defaults. With `argv=None` the process arguments are used,
+    except inside a Jupyter / Colab kernel, whose own arguments are ignored.
+
+    Args:
+        config_cls: a dataclass deriving from `BaseConfig`.
+        quick: field -> value overrides applied by `--quick`.
+        argv: command-line arguments (without the program name).
+        description: shown by `--help` (the first paragraph is used).
+
+    Returns:
+        A `config_cls` instance; sequence fields are tuples.
+
+    Raises:
+        SystemExit(2): an unknown flag or a bad value (one-line message).
+    """
+    quick = dict(quick or {})
+    if argv is None:
+        argv = [] if _in_notebook() else sys.argv[1:]
+    parser = build_parser(config_cls, quick, description)
+    given = vars(parser.parse_args(list(argv)))
+    values = {}
+    if given.get("quick", False):
+        values.update(quick)
+    values.update({k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
+    return config_cls(**values)
+
+
+def run_cli(main: Callable[[], dict]) -> int:
+    """Run an assignment's `main()` as a program and return its exit code.
+
+    0: finished and reached its bar; 1: finished but missed the bar;
+    2: bad input (`InputError`: printed as one `error:` line on stderr).
+    """
+    try:
+        metrics = main()
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0 if metrics.get("passed", True) else 1

@@ -1,0 +1,15 @@
+"""Dataset loaders, one module per data family.
+
+Every file is looked for in the data folder (`--data-dir` or
+`$ASSIGNMENTS_DATA_DIR`), then in the cache, then downloaded from its
+canonical public source (`base.find_file`); archives are extracted into the
+cache only (`base.extract`). The data-folder layout is documented in each
+module and matches `../shared/datasets/SOURCES.md`.
+"""
+
+from common.datasets.base import extract, find_file
+from common.datasets.imdb import load_imdb, make_vectorizer
+from common.datasets.mnist import load_mnist, mnist_flat
+from common.datasets.shakespeare import load_shakespeare
+
+__all__ = ["extract", "find_file", "load_imdb", "load_mnist", "load_shakespeare", "make_vectorizer", "mnist_flat"]

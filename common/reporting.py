@@ -1,0 +1,244 @@
+"""Run folders: metrics.json, history.csv, figures, models and text outputs.
+
+Every assignment writes `runs/<name>/` (or `--output-dir`):
+
+- `metrics.json`: assignment, mode, metrics, bar, passed, seconds, config,
+  seed, library versions and device;
+- `history.csv`: one row per epoch (several models: a `model` column);
+- figures as PNG, the trained model(s) as `.keras`, text outputs.
+
+Files are written to a temporary name and renamed, so an interrupted run
+never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import operator
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+
+
+def check_bar(metrics: Mapping[str, float], bar: Sequence) -> bool:
+    """Whether `metrics` reaches `bar`, a tuple (metric name, comparison, value).
+
+    Example: `check_bar({"accuracy": 0.9}, ("accuracy", ">=", 0.86))` is True.
+
+    Raises:
+        KeyError: the bar's metric is not in `metrics`.
+        ValueError: an unknown comparison (allowed: <=, >=, <, >).
+    """
+    name, comparison, value = bar
+    if comparison not in OPERATORS:
+        raise ValueError(f"unknown comparison {comparison!r}; use one of {sorted(OPERATORS)}")
+    measured = float(metrics[name])
+    return not math.isnan(measured) and OPERATORS[comparison](measured, float(value))
+
+
+def format_bar(bar: Sequence) -> str:
+    """`("accuracy", ">=", 0.86)` -> `"accuracy >= 0.86"`."""
+    return f"{bar[0]} {bar[1]} {bar[2]}"
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a result depends on (those already imported)."""
+    versions = {"python": platform.python_version()}
+    for module in ("keras", "tensorflow", "jax", "torch", "numpy", "sklearn", "keras_hub"):
+        if module in sys.modules:
+            versions[module] = getattr(sys.modules[module], "__version__", "?")
+    return versions
+
+
+def device_description() -> str:
+    """A short description of the hardware, e.g. `CPU x2 (x86_64)` or `GPU x1 (NVIDIA H100)`."""
+    cpu = f"CPU x{os.cpu_count()} ({platform.machine()})"
+    try:
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+                return f"GPU x{len(gpus)} ({name}), {cpu}"
+        elif keras.backend.backend() == "jax":
+            import jax
+
+            devices = [d for d in jax.devices() if d.platform != "cpu"]
+            if devices:
+                return f"{devices[0].platform.upper()} x{len(devices)} ({devices[0].device_kind}), {cpu}"
+    except Exception:  # device queries are best-effort
+        pass
+    return cpu
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return _jsonable(dataclasses.asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return None if math.isnan(value) or math.isinf(value) else round(value, 6)
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def atomic_write(path: Path, data: bytes | str) -> Path:
+    """Write `data` to `path` through a temporary file in the same folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode) as handle:
+            handle.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class Run:
+    """The output folder of one assignment run.
+
+    Create it at the start of `main()` (its clock starts then); the folder
+    itself is made on the first write, so bad input found while loading
+    leaves no folder behind.
+
+    Args:
+        assignment: the assignment's name, e.g. "autoencoder".
+        config: the run's Config dataclass (`output_dir`, `quick`, `seed` are read).
+    """
+
+    def __init__(self, assignment: str, config: Any):
+        self.assignment = assignment
+        self.config = config
+        self.started = time.perf_counter()
+        self.directory = Path(config.output_dir or Path("runs") / assignment)
+        self.files: list[str] = []
+        self._history_rows: list[dict] = []
+
+    def path(self, name: str) -> Path:
+        """The path of an output file called `name` in the run folder (folder created)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self.directory / name
+
+    def _written(self, path: Path) -> Path:
+        self.files.append(path.name)
+        return path
+
+    def save_figure(self, figure, name: str) -> Path:
+        """Save a matplotlib figure as PNG (150 dpi); show it in notebooks, then close it."""
+        import matplotlib.pyplot as plt
+
+        from common.plots import in_notebook
+
+        path = self.path(name)
+        fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".png")
+        os.close(fd)
+        try:
+            figure.savefig(temporary, dpi=150, bbox_inches="tight")
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+        if in_notebook():
+            plt.show()
+        plt.close(figure)
+        return self._written(path)
+
+    def save_text(self, name: str, text: str) -> Path:
+        """Save a text output (samples, reports)."""
+        return self._written(atomic_write(self.path(name), text))
+
+    def save_json(self, name: str, data: Any) -> Path:
+        """Save JSON (numpy values converted)."""
+        return self._written(atomic_write(self.path(name), json.dumps(_jsonable(data), indent=2)))
+
+    def save_model(self, model, name: str | None = None) -> Path:
+        """Save a Keras model as `.keras` (default name: `<assignment>.keras`)."""
+        path = self.path(name or f"{self.assignment}.keras")
+        temporary = path.with_name(f".{path.stem}.tmp.keras")
+        try:
+            model.save(temporary)
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return self._written(path)
+
+    def add_history(self, history, **labels: Any) -> None:
+        """Record a Keras `History` (or a dict of per-epoch lists) for history.csv.
+
+        `labels` (e.g. `model="latent_32"`) become extra columns, so several
+        models' histories share one file.
+        """
+        logs = history.history if hasattr(history, "history") else history
+        epochs = max((len(v) for v in logs.values()), default=0)
+        for epoch in range(epochs):
+            row = {**labels, "epoch": epoch + 1}
+            row.update({k: float(v[epoch]) for k, v in logs.items() if epoch < len(v)})
+            self._history_rows.append(row)
+
+    def finish(self, metrics: Mapping[str, Any], bar: Sequence, extra: Mapping[str, Any] | None = None) -> dict:
+        """Write history.csv and metrics.json, print a summary, return the metrics record.
+
+        Args:
+            metrics: name -> measured value (floats).
+            bar: (metric, comparison, value) that this mode must reach.
+            extra: anything else worth keeping (tables, per-class numbers).
+
+        Returns:
+            The dict written to metrics.json; `passed` says whether the bar was reached.
+        """
+        if self._history_rows:
+            import pandas as pd
+
+            atomic_write(self.path("history.csv"), pd.DataFrame(self._history_rows).to_csv(index=False))
+            self.files.append("history.csv")
+        passed = check_bar(metrics, bar)
+        record = {
+            "assignment": self.assignment,
+            "mode": "quick" if self.config.quick else "full",
+            "metrics": dict(metrics),
+            "bar": {"metric": bar[0], "comparison": bar[1], "value": bar[2], "text": format_bar(bar)},
+            "passed": passed,
+            "seconds": round(time.perf_counter() - self.started, 1),
+            "config": self.config,
+            "seed": self.config.seed,
+            "versions": library_versions(),
+            "device": device_description(),
+            "files": sorted(set(self.files)),
+        }
+        if extra:
+            record["extra"] = dict(extra)
+        record = _jsonable(record)
+        atomic_write(self.path("metrics.json"), json.dumps(record, indent=2))
+        value = record["metrics"].get(bar[0])
+        print(
+            f"\n{self.assignment} ({record['mode']}): {bar[0]} = {value} "
+            f"(bar: {format_bar(bar)}) -> {'PASS' if passed else 'MISS'} "
+            f"in {record['seconds']} s; results in {self.directory}"
+        )
+        return record
