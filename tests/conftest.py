@@ -1,0 +1,31 @@
+"""Shared test set-up: the repository root on sys.path, the data folder, a private cache."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """The real data folder ($ASSIGNMENTS_DATA_DIR); the test is skipped when it is not set."""
+    value = os.environ.get("ASSIGNMENTS_DATA_DIR")
+    if not value:
+        pytest.skip("ASSIGNMENTS_DATA_DIR is not set: real-data tests need the data folder")
+    if not Path(value).is_dir():
+        pytest.fail(f"ASSIGNMENTS_DATA_DIR={value} is not a folder")
+    return Path(value)
+
+
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch) -> Path:
+    """A fresh, empty cache folder for the test."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ASSIGNMENTS_CACHE_DIR", str(cache))
+    return cache

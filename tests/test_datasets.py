@@ -1,0 +1,150 @@
+"""common.datasets on tiny files made here: shapes, dtypes, the cache, and bad input."""
+
+import io
+import tarfile
+import zipfile
+
+import numpy as np
+import pytest
+
+from common.datasets import extract, find_file, load_imdb, load_mnist, load_shakespeare, make_vectorizer, mnist_flat
+from common.errors import DatasetNotFoundError, InputError
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Make every download fail as it does with no network."""
+
+    def no_network(*args, **kwargs):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr("keras.utils.get_file", no_network)
+
+
+def write_mnist(folder, n_train=12, n_test=5):
+    (folder / "mnist").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    np.savez(
+        folder / "mnist" / "mnist.npz",
+        x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), y_train=np.arange(n_train, dtype=np.uint8) % 10,
+        x_test=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), y_test=np.arange(n_test, dtype=np.uint8) % 10,
+    )
+
+
+def add_member(bundle: tarfile.TarFile, name: str, text: str):
+    data = text.encode()
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    bundle.addfile(info, io.BytesIO(data))
+
+
+def write_imdb(folder, per_class=3):
+    (folder / "imdb").mkdir(parents=True)
+    with tarfile.open(folder / "imdb" / "aclImdb_v1.tar.gz", "w:gz") as bundle:
+        for split in ("train", "test"):
+            for label in ("neg", "pos"):
+                for i in range(per_class):
+                    add_member(bundle, f"aclImdb/{split}/{label}/{i}_{1 if label == 'neg' else 9}.txt",
+                               f"A {label} review number {i}.<br /><br />{'Great!' if label == 'pos' else 'Awful.'}")
+
+
+def test_load_mnist_shapes(tmp_path, empty_cache):
+    write_mnist(tmp_path)
+    (x_train, y_train), (x_test, y_test) = load_mnist(tmp_path)
+    assert x_train.shape == (12, 28, 28) and x_train.dtype == np.uint8
+    assert y_train.shape == (12,) and x_test.shape == (5, 28, 28) and y_test.shape == (5,)
+    (x_flat, y_flat), (x_test_flat, _) = mnist_flat(tmp_path, train_samples=4, seed=1)
+    assert x_flat.shape == (4, 784) and x_flat.dtype == np.float32 and 0 <= x_flat.min() and x_flat.max() <= 1
+    assert x_test_flat.shape == (5, 784) and y_flat.shape == (4,)
+
+
+def test_corrupt_mnist_is_input_error(tmp_path, empty_cache):
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "mnist" / "mnist.npz").write_bytes(b"not an npz")
+    with pytest.raises(InputError, match="not a valid mnist.npz"):
+        load_mnist(tmp_path)
+
+
+def test_load_imdb_extracts_into_the_cache_only(tmp_path, empty_cache):
+    data = tmp_path / "data"
+    write_imdb(data)
+    before = sorted(p.relative_to(data) for p in data.rglob("*"))
+    (train_texts, train_labels), (test_texts, test_labels) = load_imdb(data)
+    assert train_texts.shape == (6,) and test_texts.shape == (6,)
+    assert train_labels.dtype == np.int32 and sorted(train_labels.tolist()) == [0, 0, 0, 1, 1, 1]
+    for text, label in zip(train_texts, train_labels):
+        assert ("pos review" in text) == bool(label)
+    assert sorted(p.relative_to(data) for p in data.rglob("*")) == before  # data folder untouched
+    assert (empty_cache / "extracted" / "aclImdb_v1" / "aclImdb" / "train" / "pos").is_dir()
+    (subset, labels), _ = load_imdb(data, train_samples=2)
+    assert len(subset) == 2 and sorted(labels.tolist()) == [0, 1]
+
+
+def test_make_vectorizer_strips_html_and_pads(tmp_path):
+    vectorizer = make_vectorizer(np.array(["Great movie<br />great", "awful movie!"]), max_tokens=10, sequence_length=6)
+    ids = vectorizer(np.array(["great<br />movie", "never seen words here at all today"])).numpy()
+    assert ids.shape == (2, 6) and ids.dtype == np.int64
+    vocabulary = vectorizer.get_vocabulary()
+    assert "br" not in vocabulary and "great" in vocabulary
+    assert ids[0].tolist()[:2] == [vocabulary.index("great"), vocabulary.index("movie")] and ids[0, 2:].sum() == 0
+
+
+def test_load_shakespeare_and_gutenberg_stripping(tmp_path, empty_cache):
+    (tmp_path / "shakespeare").mkdir()
+    (tmp_path / "shakespeare" / "tiny_shakespeare.txt").write_text("First Citizen:\r\nBefore we proceed\n")
+    (tmp_path / "shakespeare" / "sonnets.txt").write_text(
+        "Gutenberg header\n*** START OF THE PROJECT GUTENBERG EBOOK ***\nI\nFrom fairest creatures\n*** END OF THE PROJECT ***\nlicence"
+    )
+    assert load_shakespeare("tiny_shakespeare", tmp_path) == "First Citizen:\nBefore we proceed\n"
+    assert load_shakespeare("sonnets", tmp_path) == "I\nFrom fairest creatures\n"
+    with pytest.raises(InputError, match="unknown corpus"):
+        load_shakespeare("hamlet", tmp_path)
+
+
+def test_missing_data_offline_names_folder_file_and_url(tmp_path, empty_cache, offline):
+    data = tmp_path / "data"
+    data.mkdir()
+    with pytest.raises(DatasetNotFoundError) as error:
+        find_file("mnist/mnist.npz", "https://example.org/mnist.npz", data, description="MNIST")
+    message = str(error.value)
+    assert str(data) in message and "mnist/mnist.npz" in message and "https://example.org/mnist.npz" in message
+    assert "download failed" in message and "\n" not in message
+    assert list(data.iterdir()) == []
+
+
+def test_missing_data_folder_is_input_error(tmp_path, empty_cache):
+    with pytest.raises(InputError, match="does not exist"):
+        find_file("mnist/mnist.npz", None, tmp_path / "nope")
+
+
+def test_cache_is_searched_after_the_data_folder(tmp_path, empty_cache, offline):
+    (empty_cache / "shakespeare").mkdir(parents=True)
+    (empty_cache / "shakespeare" / "sonnets.txt").write_text("I\nsonnet\n")
+    assert find_file("shakespeare/sonnets.txt", None, tmp_path) == empty_cache / "shakespeare" / "sonnets.txt"
+
+
+def test_unsafe_tar_member_is_refused(tmp_path, empty_cache):
+    archive = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as bundle:
+        add_member(bundle, "../../escaped.txt", "gotcha")
+    with pytest.raises(InputError, match="could not be unpacked"):
+        extract(archive, "evil")
+    assert not (tmp_path / "escaped.txt").exists() and not (empty_cache / "extracted" / "evil").exists()
+    assert [p.name for p in (empty_cache / "extracted").iterdir()] == []  # no half-extracted folder
+
+
+def test_unsafe_zip_member_is_refused(tmp_path, empty_cache):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("../escaped.txt", "gotcha")
+    with pytest.raises(InputError, match="unsafe member"):
+        extract(archive, "evil_zip")
+    assert not (tmp_path / "escaped.txt").exists()
+
+
+def test_corrupt_archive_is_input_error(tmp_path, empty_cache):
+    archive = tmp_path / "broken.tar.gz"
+    write_imdb(tmp_path / "good")
+    archive.write_bytes((tmp_path / "good" / "imdb" / "aclImdb_v1.tar.gz").read_bytes()[:60])
+    with pytest.raises(InputError, match="corrupt or incomplete"):
+        extract(archive, "broken")

@@ -1,0 +1,36 @@
+"""Real-data quick runs: every built assignment's `main(["--quick"])` reaches its QUICK_BAR.
+
+Skipped, with the reason, only when $ASSIGNMENTS_DATA_DIR is not set. The
+timings are printed by pytest's --durations; the < 90 s budget itself is
+measured in benchmarks/quick_times.py, not asserted here.
+"""
+
+import importlib
+import json
+
+import pytest
+
+from run_all import built_assignments
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("name", built_assignments())
+def test_quick_mode_reaches_its_bar(name, data_dir, tmp_path):
+    import keras
+
+    module = importlib.import_module(f"assignments.{name}")
+    keras.backend.clear_session()
+    output = tmp_path / name
+    record = module.main(["--quick", "--data-dir", str(data_dir), "--output-dir", str(output)])
+
+    saved = json.loads((output / "metrics.json").read_text())
+    assert saved["assignment"] == name and saved["mode"] == "quick"
+    bar = module.QUICK_BAR
+    assert saved["bar"]["metric"] == bar[0] and saved["bar"]["value"] == bar[2]
+    value = saved["metrics"][bar[0]]
+    assert record["passed"] and saved["passed"], f"{name}: {bar[0]} = {value}, bar {bar[1]} {bar[2]}"
+    files = {path.name for path in output.iterdir()}
+    assert "history.csv" in files
+    assert any(f.endswith(".png") for f in files), files
+    assert any(f.endswith(".keras") for f in files), files
+    assert not any(f.startswith(".") for f in files), files  # no temporary leftovers
