@@ -43,10 +43,10 @@ class BaseConfig:
     batch_size: int = dataclasses.field(default=32, metadata={"help": "batch size"})
     seed: int = dataclasses.field(default=42, metadata={"help": "random seed"})
     data_dir: str | None = dataclasses.field(
-        default=None, metadata={"help": "data folder (default: $ASSIGNMENTS_DATA_DIR)"}
+        default=None, metadata={"help": "data folder", "default_text": "$ASSIGNMENTS_DATA_DIR"}
     )
     output_dir: str | None = dataclasses.field(
-        default=None, metadata={"help": "output folder (default: runs/<assignment>)"}
+        default=None, metadata={"help": "output folder", "default_text": "runs/<assignment>"}
     )
 
 
@@ -120,7 +120,7 @@ def build_parser(config_cls: type, quick: Mapping[str, Any], description: str | 
     for name, f in fields.items():
         help_text = f.metadata.get("help", "")
         default = f.default
-        shown = f"default: {_show(default)}"
+        shown = f"default: {f.metadata.get('default_text', _show(default))}"
         if name in quick:
             shown += f"; --quick: {_show(quick[name])}"
         help_text = f"{help_text} ({shown})".replace("%", "%%")
