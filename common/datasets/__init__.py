@@ -8,8 +8,13 @@ module and matches `../shared/datasets/SOURCES.md`.
 """
 
 from common.datasets.base import extract, find_file
+from common.datasets.cells import load_cells
+from common.datasets.cifar10 import load_cifar10
 from common.datasets.imdb import load_imdb, make_vectorizer
 from common.datasets.mnist import load_mnist, mnist_flat
 from common.datasets.shakespeare import load_shakespeare
 
-__all__ = ["extract", "find_file", "load_imdb", "load_mnist", "load_shakespeare", "make_vectorizer", "mnist_flat"]
+__all__ = [
+    "extract", "find_file", "load_cells", "load_cifar10", "load_imdb", "load_mnist", "load_shakespeare",
+    "make_vectorizer", "mnist_flat",
+]

@@ -1,0 +1,206 @@
+"""CIFAR-10 (Krizhevsky, 2009): 60,000 colour images of 32x32 pixels in 10 classes.
+
+Sources, in the order they are tried by `load_cifar10`:
+
+1. a decoded copy in the cache, `<cache>/cifar10/cifar10.npz`, written by an
+   earlier call (it remembers which copy it was decoded from);
+2. the lossless original through `keras.datasets.cifar10.load_data()`, which
+   downloads https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (about
+   170 MB) into `~/.keras/datasets` once; offline it fails within a second;
+3. `cifar10/cifar10_jpg.tar.gz` in the data folder (or the cache): image
+   folders `train/<class>/NNNN.jpg` (5,000 per class) and
+   `test/<class>/NNNN.jpg` (1,000 per class), 32x32 RGB JPEG at quality 75.
+   The JPEGs are decoded once, straight from the archive, and saved to the
+   cache as an npz (uncompressed: it loads in under a second). JPEG
+   compression costs a little accuracy against the lossless set, so every
+   result says which copy it came from (`source`);
+4. otherwise `DatasetNotFoundError` naming the folder, the file and the URL.
+
+Licence: research use (the CIFAR-10 page asks to cite Krizhevsky, 2009,
+"Learning Multiple Layers of Features from Tiny Images").
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from common import paths
+from common.datasets.base import find_file
+from common.errors import DatasetNotFoundError, InputError
+
+URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+ARCHIVE = "cifar10/cifar10_jpg.tar.gz"
+CACHE_NAME = "cifar10.npz"
+CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+SOURCE_KERAS = "keras.datasets (lossless)"
+SOURCE_JPEG = "cifar10_jpg.tar.gz (JPEG q75)"
+IMAGE_SHAPE = (32, 32, 3)
+
+
+def load_cifar10(data_dir=None):
+    """Load CIFAR-10 as numpy arrays, and say which copy they came from.
+
+    Args:
+        data_dir: the data folder (default `$ASSIGNMENTS_DATA_DIR`); it is
+            only read when neither the cache nor the Keras download has the data.
+
+    Returns:
+        `((x_train, y_train), (x_test, y_test), source)`: images uint8 of
+        shape (50000, 32, 32, 3) and (10000, 32, 32, 3), RGB, values 0..255;
+        labels uint8 of shape (50000,) and (10000,), values 0..9 indexing
+        `CLASS_NAMES`; `source` is `SOURCE_KERAS` ("keras.datasets
+        (lossless)") or `SOURCE_JPEG` ("cifar10_jpg.tar.gz (JPEG q75)").
+        The Keras copy keeps Keras's order; the JPEG copy is shuffled once
+        with a fixed seed (the archive is sorted by class).
+
+    Raises:
+        DatasetNotFoundError: no cached copy, no network and no archive in
+            the data folder.
+        InputError: the archive or the cached npz is corrupt, or the archive
+            holds a folder that is not a CIFAR-10 class.
+    """
+    cached = _read_cache()
+    if cached is not None:
+        return cached
+    try:
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+        return _checked(x_train, y_train, x_test, y_test, SOURCE_KERAS, "keras.datasets.cifar10")
+    except Exception as error:  # offline, a proxy, a half-written download: fall back to the archive
+        keras_problem = f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}"
+        print(f"keras.datasets.cifar10 is not available ({keras_problem}); using {ARCHIVE}")
+    try:
+        archive = find_file(ARCHIVE, None, data_dir, None, "CIFAR-10 (cifar10_jpg.tar.gz)")
+    except DatasetNotFoundError as error:
+        raise DatasetNotFoundError(
+            f"{error} The lossless original is {URL} (what keras.datasets.cifar10.load_data() "
+            f"downloads; that download failed: {keras_problem})."
+        ) from None
+    arrays = decode_jpeg_archive(archive)
+    _write_cache(*arrays, SOURCE_JPEG)
+    return (arrays[0], arrays[1]), (arrays[2], arrays[3]), SOURCE_JPEG
+
+
+def decode_jpeg_archive(archive: str | os.PathLike, seed: int = 0):
+    """Decode every `{train,test}/<class>/*.jpg` of a tar archive, without extracting it.
+
+    Args:
+        archive: a .tar / .tar.gz whose members are `train/<class>/<name>.jpg`
+            and `test/<class>/<name>.jpg`, `<class>` one of `CLASS_NAMES`
+            (a leading folder, e.g. `cifar10/train/...`, is allowed).
+        seed: seed of the shuffle of each split.
+
+    Returns:
+        `(x_train, y_train, x_test, y_test)`: uint8 arrays of shape
+        (n, 32, 32, 3) and (n,), each split shuffled.
+
+    Raises:
+        InputError: a corrupt archive or image, a folder that is not a class,
+            an image that is not 32x32, or a split with no images.
+    """
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    class_ids = {name: index for index, name in enumerate(CLASS_NAMES)}
+    images = {"train": [], "test": []}
+    labels = {"train": [], "test": []}
+    try:
+        with open(archive, "rb") as raw, tarfile.open(fileobj=raw, mode="r:*") as bundle, tqdm(
+            total=os.path.getsize(archive), desc=f"decoding {Path(archive).name}", unit="B", unit_scale=True, mininterval=1.0
+        ) as progress:
+            for member in bundle:  # one forward pass through the compressed stream, nothing extracted
+                progress.update(raw.tell() - progress.n)
+                parts = Path(member.name).parts
+                if not member.isfile() or not member.name.lower().endswith((".jpg", ".jpeg")):
+                    continue
+                if len(parts) < 3 or parts[-3] not in images:
+                    continue  # not under train/ or test/
+                split, folder = parts[-3], parts[-2]
+                if folder not in class_ids:
+                    raise InputError(
+                        f"{archive}: folder {split}/{folder}/ is not a CIFAR-10 class (expected one of {', '.join(CLASS_NAMES)})"
+                    )
+                data = bundle.extractfile(member).read()
+                try:
+                    with Image.open(io.BytesIO(data)) as image:
+                        pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
+                except (OSError, SyntaxError, ValueError) as error:
+                    raise InputError(f"{archive}: {member.name} is not a readable image ({error})") from None
+                if pixels.shape != IMAGE_SHAPE:
+                    raise InputError(f"{archive}: {member.name} has shape {pixels.shape}, expected {IMAGE_SHAPE}")
+                images[split].append(pixels)
+                labels[split].append(class_ids[folder])
+            progress.update(progress.total - progress.n)
+    except (tarfile.TarError, EOFError, OSError, ValueError) as error:
+        if isinstance(error, InputError):
+            raise
+        raise InputError(
+            f"{archive} could not be read ({type(error).__name__}: {error}); it is corrupt or incomplete: "
+            "replace it with a fresh copy"
+        ) from None
+    arrays = []
+    rng = np.random.default_rng(seed)
+    for split in ("train", "test"):
+        if not images[split]:
+            raise InputError(f"{archive}: no images under {split}/<class>/; expected the layout {split}/airplane/0000.jpg")
+        order = rng.permutation(len(images[split]))
+        arrays += [np.stack(images[split])[order], np.asarray(labels[split], dtype=np.uint8)[order]]
+    return tuple(arrays)
+
+
+def cache_path() -> Path:
+    """Where the decoded copy lives: `<cache>/cifar10/cifar10.npz`."""
+    return paths.cache_dir("cifar10") / CACHE_NAME
+
+
+def _checked(x_train, y_train, x_test, y_test, source: str, origin: str):
+    """Labels flattened to (n,) uint8; shapes checked."""
+    y_train = np.asarray(y_train).reshape(-1).astype(np.uint8)
+    y_test = np.asarray(y_test).reshape(-1).astype(np.uint8)
+    x_train, x_test = np.asarray(x_train, dtype=np.uint8), np.asarray(x_test, dtype=np.uint8)
+    if x_train.shape[1:] != IMAGE_SHAPE or x_test.shape[1:] != IMAGE_SHAPE or len(x_train) != len(y_train) or len(x_test) != len(y_test):
+        raise InputError(f"{origin}: unexpected shapes {x_train.shape}, {y_train.shape}, {x_test.shape}, {y_test.shape}")
+    if max(y_train.max(initial=0), y_test.max(initial=0)) >= len(CLASS_NAMES):
+        raise InputError(f"{origin}: labels outside 0..{len(CLASS_NAMES) - 1}")
+    return (x_train, y_train), (x_test, y_test), source
+
+
+def _read_cache():
+    """The cached decoded copy, or None when there is none (a corrupt one is an InputError)."""
+    path = cache_path()
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            arrays = [data[key] for key in ("x_train", "y_train", "x_test", "y_test")]
+            source = str(data["source"])
+    except (OSError, KeyError, ValueError, EOFError) as error:
+        raise InputError(f"the cached {path} is corrupt ({type(error).__name__}: {error}); delete it and run again") from None
+    return _checked(*arrays, source, str(path))
+
+
+def _write_cache(x_train, y_train, x_test, y_test, source: str) -> Path:
+    """Save the arrays as an npz in the cache, atomically (temporary file + rename).
+
+    Not compressed: decoded JPEG pixels compress by only about 7% with zlib
+    (171 MB instead of 184 MB, measured), while decompressing costs seconds
+    on every load; the uncompressed file loads in well under a second.
+    """
+    path = cache_path()
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, source=np.array(source))
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,163 @@
+"""Cell counting: the cells loader on a tiny fake archive, density maps, the pipeline, the builders, the loss."""
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from assignments import cell_counting
+from common.datasets import cells
+from common.errors import DatasetNotFoundError
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_cells_zip(folder, dot_positions, size=32):
+    """A cells.zip in the VGG layout: cells/NNNcell.png and cells/NNNdots.png (one red pixel per cell)."""
+    (folder / "cells").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(folder / "cells" / "cells.zip", "w") as bundle:
+        for index, positions in enumerate(dot_positions, start=1):
+            image = np.zeros((size, size, 3), np.uint8)
+            image[..., 2] = rng.integers(0, 256, (size, size))
+            dots = np.zeros((size, size, 3), np.uint8)
+            for row, column in positions:
+                dots[row, column] = (255, 0, 0)
+            bundle.writestr(f"cells/{index:03d}cell.png", png_bytes(image))
+            bundle.writestr(f"cells/{index:03d}dots.png", png_bytes(dots))
+
+
+def test_density_map_sums_to_the_count_even_at_the_border():
+    dots = np.zeros((40, 40), np.uint8)
+    dots[0, 0] = dots[39, 20] = dots[20, 20] = dots[5, 39] = 1
+    density = cells.density_map(dots, sigma=3.0)
+    assert density.dtype == np.float32 and density.shape == (40, 40)
+    assert density.min() >= 0
+    assert density.sum() == pytest.approx(4.0, rel=1e-4)
+    assert np.unravel_index(np.argmax(density[10:30, 10:30]), (20, 20)) == (10, 10)  # the peak stays on its dot
+    with pytest.raises(ValueError, match="sigma"):
+        cells.density_map(dots, sigma=0)
+
+
+def test_dots_from_annotation_keeps_red_pixels_only():
+    annotation = np.zeros((4, 4, 3), np.uint8)
+    annotation[0, 0] = (255, 0, 0)
+    annotation[1, 1] = (255, 255, 255)  # white is not a dot
+    annotation[2, 2] = (200, 10, 10)
+    assert cells.dots_from_annotation(annotation).tolist() == [
+        [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0],
+    ]
+
+
+def test_load_cells_shapes_counts_and_cache(tmp_path, empty_cache):
+    data = tmp_path / "data"
+    write_cells_zip(data, [[(3, 4), (10, 10), (31, 31)], [(0, 0)], [(5, 5), (6, 6)]])
+    images, densities, counts = cells.load_cells(data, sigma=1.5)
+    assert images.shape == (3, 32, 32, 3) and images.dtype == np.float32
+    assert 0 <= images.min() and images.max() <= 1 and images[..., 2].max() > 0.5
+    assert densities.shape == (3, 32, 32, 1) and densities.dtype == np.float32
+    assert counts.tolist() == [3.0, 1.0, 2.0]
+    np.testing.assert_allclose(densities.sum(axis=(1, 2, 3)), counts, rtol=1e-4)
+    assert list((empty_cache / "cells").glob("*.npz"))  # decoded once, cached
+    again = cells.load_cells(data, sigma=1.5)
+    np.testing.assert_array_equal(again[0], images)
+    assert sorted(p.name for p in (data / "cells").iterdir()) == ["cells.zip"]  # data folder untouched
+
+
+def test_missing_cells_is_dataset_not_found(tmp_path, empty_cache, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr("keras.utils.get_file", no_network)
+    with pytest.raises(DatasetNotFoundError, match="cells/cells.zip"):
+        cells.load_cells(tmp_path)
+
+
+def test_augment_applies_the_same_transform_to_image_and_density():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    image = rng.random((16, 16, 3)).astype("float32")
+    density = image[..., :1] * 2.0  # any geometric transform keeps this relation only if shared
+    for _ in range(8):
+        cropped_image, cropped_density = cell_counting.augment(tf.constant(image), tf.constant(density), 8)
+        assert tuple(cropped_image.shape) == (8, 8, 3) and tuple(cropped_density.shape) == (8, 8, 1)
+        np.testing.assert_allclose(cropped_density.numpy(), cropped_image.numpy()[..., :1] * 2.0)
+
+
+def test_tiles_cover_the_image_without_overlap():
+    array = np.arange(2 * 8 * 8 * 1, dtype="float32").reshape(2, 8, 8, 1)
+    pieces = cell_counting.tiles(array, 4)
+    assert pieces.shape == (8, 4, 4, 1)
+    np.testing.assert_array_equal(pieces[0], array[0, :4, :4])
+    np.testing.assert_array_equal(pieces[1], array[0, :4, 4:])
+    np.testing.assert_array_equal(pieces[4], array[1, :4, :4])
+    assert pieces.sum() == array.sum()
+
+
+def test_baseline_regressor_shapes_and_initial_count():
+    model = cell_counting.build_count_regressor((32, 64, 128), initial_count=40.0, count_scale=10.0)
+    assert [model.get_layer(f"block{i}_conv1").filters for i in (1, 2, 3)] == [32, 64, 128]
+    outputs = np.asarray(model(np.zeros((2, 64, 64, 3), "float32")))
+    assert outputs.shape == (2, 1)
+    np.testing.assert_allclose(outputs, 40.0, atol=1e-4)  # black image: zero features, output = initial count
+    assert tuple(model(np.zeros((1, 128, 96, 3), "float32")).shape) == (1, 1)  # any size
+    with pytest.raises(ValueError, match="at least one block"):
+        cell_counting.build_count_regressor(())
+
+
+def test_deeper_regressor_is_deeper():
+    baseline = cell_counting.build_count_regressor((32, 64, 128))
+    deeper = cell_counting.build_deeper_regressor((8, 16, 32, 64, 128))
+    conv_layers = lambda m: [l for l in m.layers if l.__class__.__name__ == "Conv2D"]  # noqa: E731
+    assert len(conv_layers(deeper)) == 10 > len(conv_layers(baseline)) == 3
+    assert tuple(deeper(np.random.rand(2, 64, 64, 3).astype("float32")).shape) == (2, 1)
+
+
+def test_unet_shapes_and_non_negative_density():
+    model = cell_counting.build_unet((4, 8, 16))
+    outputs = np.asarray(model(np.random.rand(2, 32, 48, 3).astype("float32")))
+    assert outputs.shape == (2, 32, 48, 1)
+    assert outputs.min() >= 0
+    with pytest.raises(ValueError, match="two positive"):
+        cell_counting.build_unet((8,))
+
+
+def test_density_count_loss_and_metric():
+    y_true = np.zeros((2, 4, 4, 1), "float32")
+    y_true[0, 0, 0, 0] = 100.0  # one cell at density scale 100
+    y_pred = np.zeros_like(y_true)
+    loss = cell_counting.DensityCountLoss(count_weight=0.5, density_scale=100.0, reduction=None)
+    values = np.asarray(loss(y_true, y_pred))
+    # example 0: pixel MSE 100**2 / 16 = 625, count error 1 cell -> + 0.5; example 1: 0
+    np.testing.assert_allclose(values, [625.5, 0.0], rtol=1e-6)
+    metric = cell_counting.DensityCountError(density_scale=100.0)
+    metric.update_state(y_true, y_pred)
+    assert float(metric.result()) == pytest.approx(0.5)
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # never fitted: no optimizer state
+def test_unet_saves_and_loads_with_its_loss(tmp_path):
+    import keras
+
+    model = cell_counting.build_unet((4, 8))
+    model.compile("adam", loss=cell_counting.DensityCountLoss(0.01, 100.0), metrics=[cell_counting.DensityCountError(100.0)])
+    x = np.random.rand(2, 16, 16, 3).astype("float32")
+    model.save(tmp_path / "unet.keras")
+    loaded = keras.models.load_model(tmp_path / "unet.keras")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-5)
+    assert loaded.loss.count_weight == 0.01
+
+
+def test_bad_crop_size_is_input_error_before_loading_data(tmp_path):
+    from common.errors import InputError
+
+    with pytest.raises(InputError, match="multiple of 32"):
+        cell_counting.main(["--crop-size", "100", "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
