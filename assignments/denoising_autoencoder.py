@@ -111,11 +111,17 @@ def add_noise(images: np.ndarray, noise_factor: float, seed: int) -> np.ndarray:
     return np.clip(images + noise_factor * noise, 0.0, 1.0)
 
 
-def noisy_dataset(images: np.ndarray, noise_factor: float, batch_size: int, shuffle: bool) -> tf.data.Dataset:
-    """(noisy, clean) batches with fresh noise drawn every time the dataset is iterated (every epoch)."""
+def noisy_dataset(images: np.ndarray, noise_factor: float, batch_size: int, shuffle: bool, seed: int = 0) -> tf.data.Dataset:
+    """(noisy, clean) batches with fresh noise drawn every time the dataset is iterated (every epoch).
+
+    The noise comes from a stateful `tf.random.Generator` created outside the
+    pipeline: plain `tf.random.normal` inside `map` repeats the same numbers
+    every epoch once a global seed is set (as `keras.utils.set_random_seed` does).
+    """
+    generator = tf.random.Generator.from_seed(seed)
 
     def corrupt(clean):
-        noisy = clean + noise_factor * tf.random.normal(tf.shape(clean))
+        noisy = clean + noise_factor * generator.normal(tf.shape(clean))
         return tf.clip_by_value(noisy, 0.0, 1.0), clean
 
     dataset = tf.data.Dataset.from_tensor_slices(images).cache()
@@ -184,8 +190,8 @@ def train(config: Config, x_train: np.ndarray, denoising: bool):
         model = build_model(x_train.shape[1], config.hidden_units, config.latent_dim, name)
         model.compile(keras.optimizers.Adam(config.learning_rate), "binary_crossentropy", metrics=[keras.metrics.MeanSquaredError(name="mse")])
     if denoising:
-        training = noisy_dataset(train_images, config.noise_factor, config.batch_size, shuffle=True)
-        validation = noisy_dataset(validation_images, config.noise_factor, config.batch_size, shuffle=False)
+        training = noisy_dataset(train_images, config.noise_factor, config.batch_size, shuffle=True, seed=config.seed)
+        validation = noisy_dataset(validation_images, config.noise_factor, config.batch_size, shuffle=False, seed=config.seed + 1)
     else:
         training = clean_dataset(train_images, config.batch_size, shuffle=True)
         validation = clean_dataset(validation_images, config.batch_size, shuffle=False)
