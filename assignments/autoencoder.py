@@ -22,8 +22,8 @@ the latent-32 model.
 
 | mode  | latent 16 BCE / MSE | latent 32 BCE / MSE | latent 64 BCE / MSE | time |
 |-------|---------------------|---------------------|---------------------|------|
-| quick | see README          |                     |                     |      |
-| full  | see README          |                     |                     |      |
+| quick | 0.153 / 0.0292      | 0.125 / 0.0197      | 0.101 / 0.0120      | 42 s (run), ~50 s (process) |
+| full  | 0.126 / 0.0207      | 0.092 / 0.0097      | 0.072 / 0.0037      | 9.0 min wall on a shared machine, 5.5 min CPU |
 
 Bars: quick, latent-32 test BCE <= 0.16; full, latent-32 test BCE <= 0.100.
 

@@ -21,9 +21,13 @@ results table.
     python assignments/denoising_autoencoder.py            # full: 50 epochs per model
     python assignments/denoising_autoencoder.py --quick    # < 90 s on a 2-core CPU
 
-**Results** (measured; 2-core CPU, TensorFlow 2.21, Keras 3.15, seed 42): see
-the README's results table (noisy-test MSE and PSNR of both models, the MSE
-reduction, time).
+**Results** (measured; 2-core CPU, TensorFlow 2.21, Keras 3.15, seed 42;
+MSE and PSNR against the clean test images, on one fixed noisy test set):
+
+| mode  | noisy input MSE / PSNR | basic AE MSE / PSNR | denoising AE MSE / PSNR | MSE reduction | time |
+|-------|------------------------|---------------------|-------------------------|---------------|------|
+| quick | 0.1158 / 9.37 dB       | 0.0482 / 13.32 dB   | 0.0231 / 16.77 dB       | 52.0%         | 62 s (process) |
+| full  | 0.1158 / 9.37 dB       | 0.0670 / 11.87 dB   | 0.0139 / 18.99 dB       | 79.3%         | 8.9 min wall on a shared machine, 6.4 min CPU |
 
 Bars: quick, the denoising AE's noisy-test MSE below the basic AE's
 (`mse_reduction > 0`); full, at least 30% below (`mse_reduction >= 0.30`).
