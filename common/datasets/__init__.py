@@ -13,8 +13,9 @@ from common.datasets.cifar10 import load_cifar10
 from common.datasets.imdb import load_imdb, make_vectorizer
 from common.datasets.mnist import load_mnist, mnist_flat
 from common.datasets.shakespeare import load_shakespeare
+from common.datasets.sr import load_sr_images
 
 __all__ = [
     "extract", "find_file", "load_cells", "load_cifar10", "load_imdb", "load_mnist", "load_shakespeare",
-    "make_vectorizer", "mnist_flat",
+    "load_sr_images", "make_vectorizer", "mnist_flat",
 ]

