@@ -160,27 +160,34 @@ TARGET_UNET_MAE = 4.0
 
 
 # %%
-def augment(image: tf.Tensor, density: tf.Tensor, crop_size: int):
+def augment(image: tf.Tensor, density: tf.Tensor, crop_size: int, generator: tf.random.Generator):
     """A random `crop_size` crop, left-right / up-down flip and 90-degree rotation of both tensors.
+
+    The randomness comes from `generator`, a stateful `tf.random.Generator`
+    made outside the pipeline: plain `tf.random` ops inside `Dataset.map`
+    replay the same numbers on every pass once a global seed is set (as
+    `keras.utils.set_random_seed` does), so every epoch would see the same crops.
 
     Args:
         image: float32 (height, width, 3).
         density: float32 (height, width, 1).
         crop_size: side of the square crop (at most height and width).
+        generator: the source of the random crop, flips and rotation.
 
     Returns:
         `(image, density)` of shapes (crop_size, crop_size, 3) and (crop_size, crop_size, 1).
     """
+    seeds = generator.make_seeds(3)
     stacked = tf.concat([image, density], axis=-1)
-    stacked = tf.image.random_crop(stacked, (crop_size, crop_size, 4))
-    stacked = tf.image.random_flip_left_right(stacked)
-    stacked = tf.image.random_flip_up_down(stacked)
-    stacked = tf.image.rot90(stacked, k=tf.random.uniform((), 0, 4, dtype=tf.int32))
+    stacked = tf.image.stateless_random_crop(stacked, (crop_size, crop_size, 4), seed=seeds[:, 0])
+    stacked = tf.image.stateless_random_flip_left_right(stacked, seed=seeds[:, 1])
+    stacked = tf.image.stateless_random_flip_up_down(stacked, seed=seeds[:, 2])
+    stacked = tf.image.rot90(stacked, k=generator.uniform((), 0, 4, dtype=tf.int32))
     return stacked[..., :3], stacked[..., 3:]
 
 
 def training_dataset(images, densities, config: Config, targets: str) -> tf.data.Dataset:
-    """Augmented crops of the training images, `crops_per_image` per image per epoch.
+    """Augmented crops of the training images, `crops_per_image` per image per epoch, fresh every epoch.
 
     Args:
         images: float32 (n, h, w, 3) in [0, 1].
@@ -189,9 +196,10 @@ def training_dataset(images, densities, config: Config, targets: str) -> tf.data
             (regressors: the crop's count in cells, shape (1,)).
     """
     scale = config.density_scale
+    generator = tf.random.Generator.from_seed(config.seed)
 
     def crop(image, density):
-        image, density = augment(image, density, config.crop_size)
+        image, density = augment(image, density, config.crop_size, generator)
         if targets == "count":
             return image, tf.reshape(tf.reduce_sum(density) / scale, (1,))
         return image, density

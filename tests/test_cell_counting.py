@@ -85,8 +85,9 @@ def test_augment_applies_the_same_transform_to_image_and_density():
     rng = np.random.default_rng(1)
     image = rng.random((16, 16, 3)).astype("float32")
     density = image[..., :1] * 2.0  # any geometric transform keeps this relation only if shared
+    generator = tf.random.Generator.from_seed(0)
     for _ in range(8):
-        cropped_image, cropped_density = cell_counting.augment(tf.constant(image), tf.constant(density), 8)
+        cropped_image, cropped_density = cell_counting.augment(tf.constant(image), tf.constant(density), 8, generator)
         assert tuple(cropped_image.shape) == (8, 8, 3) and tuple(cropped_density.shape) == (8, 8, 1)
         np.testing.assert_allclose(cropped_density.numpy(), cropped_image.numpy()[..., :1] * 2.0)
 
@@ -161,3 +162,17 @@ def test_bad_crop_size_is_input_error_before_loading_data(tmp_path):
     with pytest.raises(InputError, match="multiple of 32"):
         cell_counting.main(["--crop-size", "100", "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")])
     assert not (tmp_path / "out").exists()
+
+
+def test_training_crops_are_fresh_every_epoch():
+    import keras
+
+    keras.utils.set_random_seed(42)  # as main() does: plain tf.random ops in map would then repeat every epoch
+    images = np.random.default_rng(2).random((1, 64, 64, 3)).astype("float32")
+    densities = np.random.default_rng(3).random((1, 64, 64, 1)).astype("float32")
+    config = cell_counting.Config(crop_size=32, crops_per_image=1, batch_size=1)
+    dataset = cell_counting.training_dataset(images, densities, config, "count")
+    epochs = [next(iter(dataset))[0].numpy().tobytes() for _ in range(6)]
+    assert len(set(epochs)) > 1
+    x, y = next(iter(dataset))
+    assert tuple(x.shape) == (1, 32, 32, 3) and tuple(y.shape) == (1, 1)

@@ -11,11 +11,12 @@ from common.datasets.base import extract, find_file
 from common.datasets.cells import load_cells
 from common.datasets.cifar10 import load_cifar10
 from common.datasets.imdb import load_imdb, make_vectorizer
+from common.datasets.lfw import load_pairs, load_people
 from common.datasets.mnist import load_mnist, mnist_flat
 from common.datasets.shakespeare import load_shakespeare
 from common.datasets.sr import load_sr_images
 
 __all__ = [
-    "extract", "find_file", "load_cells", "load_cifar10", "load_imdb", "load_mnist", "load_shakespeare",
+    "extract", "find_file", "load_cells", "load_cifar10", "load_imdb", "load_mnist", "load_pairs", "load_people", "load_shakespeare",
     "load_sr_images", "make_vectorizer", "mnist_flat",
 ]

@@ -1,0 +1,629 @@
+"""
+# Siamese networks for one-shot face verification (Koch et al. 2015) on LFW-a
+
+**Task (handout).** Build the Siamese network of Koch, Zemel & Salakhutdinov
+("Siamese Neural Networks for One-shot Image Recognition", ICML deep learning
+workshop 2015) and train it to tell whether two face photos show the same
+person. Twin convolutional towers with shared weights (64@10x10, 128@7x7,
+128@4x4, 256@4x4 with max pooling, then a 4,096-unit sigmoid embedding), the
+L1 distance between the two embeddings, and a sigmoid output; 105x105
+grayscale faces. Train on LFW's `pairsDevTrain.txt`, test on
+`pairsDevTest.txt`; report verification accuracy, ROC AUC and N-way one-shot
+accuracy against a simple baseline; show correct and wrong pairs; explore
+learning rate, batch size and dropout.
+
+**What this script does.** Loads the LFW-a images of both pair files
+(`common.datasets.lfw.load_pairs`): the central 150x150 square of each
+250x250 aligned photo (the face; see the data module) resized to 105x105.
+A validation part is split off `pairsDevTrain.txt` *by person*: a random
+15% of the people are validation people, a pair goes to validation when
+all its people are validation people and to training when none is, and the
+mismatched pairs that would straddle the two are dropped; no person is on
+both sides. The tower follows the paper (ReLU convolutions, weights drawn
+from N(0, 0.01), biases from N(0.5, 0.01), the 4,096-unit sigmoid layer
+from N(0, 0.2), L2 weight regularisation), with optional dropout before the
+embedding. Training minimises binary cross-entropy with SGD with momentum
+0.9 as in the paper (`--optimizer adam` for Adam), on a cosine-decayed
+learning rate, with each image of a pair augmented independently (flips,
+rotations up to +-10 degrees, shifts and zooms up to 5%, shear up to 0.1),
+keeping the weights of the best validation epoch (validation AUC).
+Evaluation, on the test pairs: the decision threshold that maximises
+*validation* accuracy, the test accuracy at that threshold, the test ROC AUC
+and ROC curve, and N-way one-shot accuracy (N = 2, 5, 10, 20) for the
+Siamese network and for a pixel nearest-neighbour baseline. `--sweep` trains
+a grid of learning rates, batch sizes and dropout rates for a few epochs
+each and writes sweep.csv and a figure of validation AUC.
+
+**One-shot tasks.** Each matched test pair (a, b) of a person P gives one
+N-way task: the query a, and N candidates, namely b and one image each of
+N-1 other people drawn at random (without repetition) from the test images.
+The network's answer is the candidate with the highest same-person
+probability; the pixel baseline's is the candidate nearest in Euclidean
+distance between the standardised 105x105 images. Chance is 1/N.
+
+**Run it.**
+
+    python assignments/siamese_network.py                 # full: 30 epochs, SGD, all pairs
+    python assignments/siamese_network.py --quick         # 600 training pairs, 3 epochs, 400 test pairs
+    python assignments/siamese_network.py --optimizer adam --learning-rate 1e-4
+    python assignments/siamese_network.py --sweep --quick # the hyper-parameter grid, shortened
+
+**Results** (2-core CPU, no GPU; TensorFlow 2.21, Keras 3.15, seed 42):
+
+RESULTS_TABLE
+
+**Written answers.**
+
+WRITTEN_ANSWERS
+
+**Data.** LFW-a (Huang et al. 2007; aligned by Wolf, Hassner & Taigman 2009)
+and the LFW view-1 development pairs, `lfw/lfwa.tar.gz`,
+`lfw/pairsDevTrain.txt` and `lfw/pairsDevTest.txt` in the data folder;
+research use; photographs of real people, used here only for verification
+research. No pretrained weights are used.
+"""
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import itertools
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+sys.path.insert(0, str(HERE.parent))  # the repository root, for `common`
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from common import plots
+from common.config import BaseConfig, field, parse_config, run_cli
+from common.datasets.lfw import load_pairs
+from common.distribute import strategy
+from common.errors import InputError
+from common.reporting import Run
+
+IMAGE_SIZE = 105  # Koch et al.'s input side
+
+# %% [markdown]
+# ## Configuration
+#
+# Every field is a flag; `--quick` applies `QUICK`: fewer training pairs and
+# epochs and a part of the test pairs; the model, optimiser and evaluation
+# are those of the full run.
+
+
+# %%
+@dataclass
+class Config(BaseConfig):
+    epochs: int = field(20, "training epochs", minimum=1)
+    batch_size: int = field(32, "pairs per batch", minimum=1)
+    optimizer: str = field("adam", "adam, or sgd (momentum 0.9, as in the paper; try --learning-rate 0.01)", choices=("sgd", "adam"))
+    learning_rate: float = field(1e-4, "peak learning rate (cosine decay to 1%)", minimum=0)
+    dropout: float = field(0.0, "dropout before the 4,096-unit embedding layer", minimum=0)
+    l2: float = field(1e-4, "L2 weight regularisation of every layer", minimum=0)
+    augment: bool = field(True, "augment each training image (flips, rotations, shifts, zooms, shear)")
+    crop: int = field(150, "side of the central square cut from the 250x250 photo before resizing to 105", minimum=32)
+    validation_people: float = field(0.15, "fraction of the training people held out for validation", minimum=0.01)
+    train_pairs: int = field(0, "training pairs to use (0: all)", minimum=0)
+    test_pairs: int = field(0, "test pairs to evaluate (0: all 1,000)", minimum=0)
+    ways: tuple[int, ...] = field((2, 5, 10, 20), "N of the N-way one-shot tasks", minimum=2)
+    sweep: bool = field(False, "run the learning-rate x batch-size x dropout grid instead of one training")
+    sweep_learning_rates: tuple[float, ...] = field((3e-5, 1e-4, 3e-4), "learning rates of the sweep", minimum=0)
+    sweep_batch_sizes: tuple[int, ...] = field((16, 32, 64), "batch sizes of the sweep", minimum=1)
+    sweep_dropouts: tuple[float, ...] = field((0.0, 0.3), "dropout rates of the sweep", minimum=0)
+    sweep_epochs: int = field(4, "training epochs of each sweep run", minimum=1)
+
+
+QUICK = {"epochs": 2, "train_pairs": 400, "test_pairs": 300, "sweep_epochs": 1,
+         "sweep_learning_rates": (1e-4, 3e-4), "sweep_batch_sizes": (32,), "sweep_dropouts": (0.0,)}
+QUICK_BAR = ("test_auc", ">=", 0.60)
+FULL_BAR = ("test_accuracy", ">=", 0.75)
+
+# %% [markdown]
+# ## Data: pairs, and a validation split by person
+#
+# `load_pairs` returns each distinct image once and, per pair, the rows of its
+# two images. Splitting by person keeps the validation people unseen in
+# training, as the test people are (LFW's development pairs have disjoint
+# people in train and test).
+
+
+# %%
+def split_by_person(pairs, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, validation) of `pairs` (lfw.Pair records) such that no person is on both sides.
+
+    A random `fraction` of the people are validation people; pairs that mix a
+    validation and a training person are in neither part.
+    """
+    people = sorted({p.name_a for p in pairs} | {p.name_b for p in pairs})
+    rng = np.random.default_rng(seed)
+    held_out = set(rng.choice(people, size=max(1, round(fraction * len(people))), replace=False).tolist())
+    train, validation = [], []
+    for index, pair in enumerate(pairs):
+        sides = {pair.name_a in held_out, pair.name_b in held_out}
+        if sides == {True}:
+            validation.append(index)
+        elif sides == {False}:
+            train.append(index)
+    return np.asarray(train, dtype=np.int64), np.asarray(validation, dtype=np.int64)
+
+
+def balanced_pairs(pairs, index_a, index_b, rows, seed: int):
+    """The pairs `rows`, topped up with mismatched pairs of their own images until half the pairs are mismatched.
+
+    Splitting by person drops most mismatched pairs from the validation part
+    (both people must be validation people); new mismatched pairs are drawn
+    from images of two different validation people.
+
+    Returns:
+        `(image_a, image_b, labels)`: int image rows (n,), int image rows (n,), float32 (n,) 1 = same person.
+    """
+    rng = np.random.default_rng(seed)
+    a, b = [int(index_a[i]) for i in rows], [int(index_b[i]) for i in rows]
+    labels = [float(pairs[i].same) for i in rows]
+    person = {}
+    for i in rows:
+        person[int(index_a[i])], person[int(index_b[i])] = pairs[i].name_a, pairs[i].name_b
+    images = np.asarray(sorted(person))
+    missing, existing = int(sum(labels)) * 2 - len(labels), {(x, y) for x, y in zip(a, b)}
+    while missing > 0 and len(set(person.values())) > 1:
+        x, y = (int(v) for v in rng.choice(images, 2, replace=False))
+        if person[x] != person[y] and (x, y) not in existing and (y, x) not in existing:
+            a.append(x), b.append(y), labels.append(0.0), existing.add((x, y))
+            missing -= 1
+    return np.asarray(a), np.asarray(b), np.asarray(labels, dtype=np.float32)
+
+
+def subsample(indices: np.ndarray, labels: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """At most `count` of `indices`, half matched and half mismatched where possible (0: all), sorted."""
+    if not count or count >= len(indices):
+        return indices
+    rng = np.random.default_rng(seed)
+    same, different = indices[labels[indices] == 1], indices[labels[indices] == 0]
+    take_same = min(len(same), count // 2)
+    chosen = np.concatenate([rng.choice(same, take_same, replace=False),
+                             rng.choice(different, min(len(different), count - take_same), replace=False)])
+    return np.sort(chosen)
+
+
+# %% [markdown]
+# ## The Siamese network
+#
+# The tower maps a face to a 4,096-dimensional embedding; the two towers of
+# the pair are one model (shared weights). The prediction is
+# `sigmoid(sum_j alpha_j |e1_j - e2_j| + b)`, a learned weighting of the L1
+# distance. Koch et al.'s initialisation is used: convolution weights
+# N(0, 0.01), biases N(0.5, 0.01), the embedding layer's weights N(0, 0.2).
+
+
+# %%
+@keras.saving.register_keras_serializable(package="siamese_network")
+class L1Distance(layers.Layer):
+    """|a - b| element-wise, for two embeddings of shape (batch, dim)."""
+
+    def call(self, a, b):
+        return ops.abs(a - b)
+
+
+def build_tower(dropout: float = 0.0, l2: float = 2e-4, embedding_dim: int = 4096) -> keras.Model:
+    """Koch et al.'s convolutional tower.
+
+    Input: float32 (batch, 105, 105, 1) grayscale, 0..255. Output: float32
+    (batch, embedding_dim) sigmoid embedding. 38.9 M parameters at 4,096
+    (37.7 M of them in the embedding layer).
+
+    Raises:
+        ValueError: dropout outside [0, 1).
+    """
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+    inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face")
+    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
+    for index, (filters, kernel) in enumerate(((64, 10), (128, 7), (128, 4), (256, 4)), start=1):
+        x = layers.Conv2D(filters, kernel, activation="relu", kernel_initializer="he_normal", kernel_regularizer=regularizer,
+                          name=f"conv{index}")(x)
+        if index < 4:
+            x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
+    x = layers.Flatten(name="flatten")(x)  # 6 x 6 x 256 = 9,216
+    if dropout > 0:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(embedding_dim, activation="sigmoid", kernel_regularizer=regularizer, name="embedding")(x)
+    return keras.Model(inputs, outputs, name="tower")
+
+
+def build_augmentation(seed: int = 42) -> keras.Sequential:
+    """Flips, rotations (+-10 degrees), shifts and zooms (5%), shear (0.1); identity at inference. 0..255 in and out."""
+    return keras.Sequential(
+        [
+            layers.RandomFlip("horizontal", seed=seed),
+            layers.RandomRotation(10 / 360, fill_mode="reflect", seed=seed + 1),
+            layers.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed + 2),
+            layers.RandomZoom(0.05, fill_mode="reflect", seed=seed + 3),
+            layers.RandomShear(0.1, 0.1, fill_mode="reflect", seed=seed + 4),
+        ],
+        name="augmentation",
+    )
+
+
+def build_siamese(tower: keras.Model, l2: float = 2e-4, augmentation: keras.Model | None = None):
+    """The Siamese network and its scoring head.
+
+    Returns:
+        `(siamese, scorer)`: `siamese` maps two face batches (batch, 105, 105, 1),
+        0..255, to the same-person probability (batch, 1); `scorer` maps two
+        embedding batches (batch, dim) to the same probability with the same
+        weights (score pairs of precomputed embeddings without re-running the tower).
+    """
+    dim = int(tower.outputs[0].shape[-1])
+    distance = L1Distance(name="l1_distance")
+    classifier = layers.Dense(1, activation="sigmoid", kernel_regularizer=keras.regularizers.L2(l2) if l2 > 0 else None,
+                              name="same_person")
+    face_a = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face_a")
+    face_b = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face_b")
+    a, b = (augmentation(face_a), augmentation(face_b)) if augmentation is not None else (face_a, face_b)
+    siamese = keras.Model([face_a, face_b], classifier(distance(tower(a), tower(b))), name="siamese")
+    embedding_a, embedding_b = keras.Input(shape=(dim,), name="embedding_a"), keras.Input(shape=(dim,), name="embedding_b")
+    scorer = keras.Model([embedding_a, embedding_b], classifier(distance(embedding_a, embedding_b)), name="scorer")
+    return siamese, scorer
+
+
+# %% [markdown]
+# ## Training
+#
+# Binary cross-entropy; SGD with momentum 0.9 (Koch et al. raise momentum
+# from 0.5 to 0.9 and decay the learning rate per epoch; a cosine decay plays
+# that role here) or Adam. The validation AUC is computed after every epoch
+# from embeddings of the validation images, and the best epoch's weights are kept.
+
+
+# %%
+class ValidationAUC(keras.callbacks.Callback):
+    """Adds `val_auc` (ROC AUC on the validation pairs) to the logs after each epoch and keeps the best weights."""
+
+    def __init__(self, tower, scorer, images, index_a, index_b, labels):
+        super().__init__()
+        self.tower, self.scorer = tower, scorer
+        self.data = (images, index_a, index_b, labels)
+        self.best, self.best_weights = -1.0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        images, index_a, index_b, labels = self.data
+        auc = roc_auc(labels, pair_scores(self.tower, self.scorer, images, index_a, index_b))
+        logs["val_auc"] = auc
+        if auc > self.best:
+            self.best, self.best_weights = auc, self.model.get_weights()
+        print(f"  validation AUC {auc:.4f}")
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def make_optimizer(name: str, learning_rate: float, total_steps: int):
+    """SGD (momentum 0.9) or Adam on a cosine decay from `learning_rate` to 1% of it."""
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps), alpha=0.01)
+    if name == "sgd":
+        return keras.optimizers.SGD(schedule, momentum=0.9)
+    return keras.optimizers.Adam(schedule)
+
+
+def train(config: Config, images: np.ndarray, index_a, index_b, labels, train_rows, validation, epochs: int):
+    """Build and fit one Siamese network; return (tower, scorer, siamese, History, seconds).
+
+    `train_rows` select the training pairs of (index_a, index_b, labels);
+    `validation` is `(image_a, image_b, labels)` from `balanced_pairs`.
+    """
+    with strategy().scope():
+        tower = build_tower(config.dropout, config.l2)
+        augmentation = build_augmentation(config.seed) if config.augment else None
+        siamese, scorer = build_siamese(tower, config.l2, augmentation)
+        steps = epochs * int(np.ceil(len(train_rows) / config.batch_size))
+        siamese.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, steps),
+                        loss="binary_crossentropy", metrics=["accuracy"])
+    x = images[..., None].astype("float32")
+    inputs = [x[index_a[train_rows]], x[index_b[train_rows]]]
+    monitor = ValidationAUC(tower, scorer, x, *validation)
+    started = time.perf_counter()
+    history = siamese.fit(inputs, labels[train_rows], batch_size=config.batch_size, epochs=epochs, shuffle=True,
+                          callbacks=[monitor], verbose=2)
+    return tower, scorer, siamese, history, time.perf_counter() - started
+
+
+# %% [markdown]
+# ## Evaluation
+#
+# Every distinct image is embedded once; pairs and one-shot candidates are
+# then scored by the cheap `scorer`. The threshold is chosen on validation
+# and applied to the test pairs.
+
+
+# %%
+def embed(tower: keras.Model, images: np.ndarray, rows=None) -> np.ndarray:
+    """Embeddings (n, dim) of `images[rows]` (uint8 or float (n, 105, 105) / (n, 105, 105, 1), 0..255)."""
+    selected = images if rows is None else images[rows]
+    selected = np.asarray(selected, dtype="float32")
+    if selected.ndim == 3:
+        selected = selected[..., None]
+    return tower.predict(selected, batch_size=128, verbose=0)
+
+
+def pair_scores(tower, scorer, images, index_a, index_b) -> np.ndarray:
+    """Same-person probabilities (n,) of the pairs (images[index_a[i]], images[index_b[i]])."""
+    rows = np.unique(np.concatenate([index_a, index_b]))
+    embeddings = embed(tower, images, rows)
+    position = {row: i for i, row in enumerate(rows)}
+    a = embeddings[[position[r] for r in index_a]]
+    b = embeddings[[position[r] for r in index_b]]
+    return scorer.predict([a, b], batch_size=1024, verbose=0).reshape(-1)
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """scikit-learn's ROC AUC; 0.5 when only one class is present."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores)) if len(np.unique(labels)) == 2 else 0.5
+
+
+def best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The threshold t maximising accuracy of `scores >= t` (midpoints between sorted scores; ties: the lowest)."""
+    values = np.unique(scores)
+    candidates = np.concatenate([[values[0] - 1e-6], (values[:-1] + values[1:]) / 2, [values[-1] + 1e-6]])
+    accuracies = [np.mean((scores >= t) == (labels == 1)) for t in candidates]
+    return float(candidates[int(np.argmax(accuracies))])
+
+
+def one_shot_tasks(pairs, rows_a, rows_b, pool_rows, pool_people, n_way: int, seed: int) -> np.ndarray:
+    """N-way one-shot tasks from the matched pairs.
+
+    Args:
+        pairs: lfw.Pair records of the matched pairs; rows_a / rows_b: their image rows.
+        pool_rows, pool_people: every candidate image row and its person.
+        n_way: candidates per task (one of them the query's person).
+
+    Returns:
+        int (tasks, 1 + n_way): the query row, then the true candidate (column
+        1) and n_way - 1 images of distinct other people. Pairs whose person
+        leaves fewer than n_way - 1 other people in the pool are skipped.
+    """
+    rng = np.random.default_rng(seed)
+    by_person: dict[str, list[int]] = {}
+    for row, person in zip(pool_rows, pool_people):
+        by_person.setdefault(person, []).append(int(row))
+    people = np.asarray(sorted(by_person))
+    tasks = []
+    for pair, row_a, row_b in zip(pairs, rows_a, rows_b):
+        others = people[people != pair.name_a]
+        if len(others) < n_way - 1:
+            continue
+        chosen = rng.choice(others, n_way - 1, replace=False)
+        tasks.append([row_a, row_b, *(int(rng.choice(by_person[p])) for p in chosen)])
+    return np.asarray(tasks, dtype=np.int64).reshape(-1, 1 + n_way)
+
+
+def one_shot_accuracy(tasks: np.ndarray, similarity) -> float:
+    """Fraction of tasks whose true candidate (column 1) has the highest `similarity(query_rows, candidate_rows)`.
+
+    Ties count as a fraction (1 / number of tied best candidates), so a constant similarity scores chance, 1/N.
+    """
+    queries, candidates = tasks[:, 0], tasks[:, 1:]
+    scores = similarity(np.repeat(queries, candidates.shape[1]), candidates.reshape(-1)).reshape(candidates.shape)
+    best = scores.max(axis=1, keepdims=True)
+    tied = np.isclose(scores, best, rtol=1e-6, atol=1e-9)
+    return float(np.mean(tied[:, 0] / tied.sum(axis=1)))
+
+
+def pixel_similarity(images: np.ndarray):
+    """A similarity over image rows: minus the Euclidean distance between standardised images (the baseline)."""
+    flat = images.reshape(len(images), -1).astype("float32")
+    flat = (flat - flat.mean(axis=1, keepdims=True)) / (flat.std(axis=1, keepdims=True) + 1e-6)
+    return lambda a, b: -np.linalg.norm(flat[a] - flat[b], axis=1)
+
+
+# %% [markdown]
+# ## Figures
+#
+# The ROC curve; a grid of test pairs with their scores: correct and wrong
+# decisions of both kinds; and, for a sweep, the validation AUC of each run.
+
+
+# %%
+def roc_figure(labels, scores, auc: float, threshold: float):
+    """The ROC curve of the test pairs with the operating point of the validation threshold."""
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(labels, scores)
+    figure, axis = plt.subplots(figsize=(4.5, 4.5))
+    axis.plot(fpr, tpr, label=f"Siamese network (AUC {auc:.3f})")
+    axis.plot([0, 1], [0, 1], "--", color="gray", label="chance")
+    predicted = scores >= threshold
+    point = (np.mean(predicted[labels == 0]), np.mean(predicted[labels == 1]))
+    axis.plot(*point, "o", color="black", label=f"threshold {threshold:.2f} (from validation)")
+    axis.set_xlabel("false positive rate")
+    axis.set_ylabel("true positive rate")
+    axis.set_title("ROC on the LFW test pairs")
+    axis.legend(fontsize=8, loc="lower right")
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def pairs_figure(images, index_a, index_b, labels, scores, threshold: float, per_kind: int = 4, seed: int = 0):
+    """Rows of example test pairs: same person accepted / rejected, different people rejected / accepted."""
+    import matplotlib.pyplot as plt
+
+    predicted = scores >= threshold
+    kinds = [("same, accepted", (labels == 1) & predicted), ("same, rejected (wrong)", (labels == 1) & ~predicted),
+             ("different, rejected", (labels == 0) & ~predicted), ("different, accepted (wrong)", (labels == 0) & predicted)]
+    rng = np.random.default_rng(seed)
+    figure, axes = plt.subplots(len(kinds), per_kind, figsize=(2.6 * per_kind, 1.6 * len(kinds)), squeeze=False)
+    for row, (title, mask) in enumerate(kinds):
+        chosen = np.flatnonzero(mask)
+        chosen = rng.choice(chosen, min(per_kind, len(chosen)), replace=False) if len(chosen) else chosen
+        for column in range(per_kind):
+            axis = axes[row, column]
+            axis.axis("off")
+            if column < len(chosen):
+                i = chosen[column]
+                axis.imshow(np.concatenate([images[index_a[i]], images[index_b[i]]], axis=1), cmap="gray", vmin=0, vmax=255)
+                axis.set_title(f"p = {scores[i]:.2f}", fontsize=8)
+        axes[row, 0].text(-0.05, 0.5, title, transform=axes[row, 0].transAxes, ha="right", va="center", fontsize=9)
+    figure.suptitle(f"Test pairs and same-person probabilities (threshold {threshold:.2f})")
+    figure.tight_layout()
+    return figure
+
+
+def sweep_figure(table):
+    """Validation AUC of every sweep run (a pandas DataFrame with learning_rate, batch_size, dropout, val_auc)."""
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for (batch_size, dropout), group in table.groupby(["batch_size", "dropout"]):
+        group = group.sort_values("learning_rate")
+        axis.plot(group["learning_rate"], group["val_auc"], "o-", label=f"batch {batch_size}, dropout {dropout}")
+    axis.set_xscale("log")
+    axis.set_xlabel("peak learning rate")
+    axis.set_ylabel("validation AUC (best epoch)")
+    axis.set_title("Hyper-parameter sweep")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+# %% [markdown]
+# ## Run everything
+
+
+# %%
+def check_config(config: Config) -> None:
+    """Reject bad flag values before any data is loaded (InputError: exit code 2)."""
+    for flag, values in (("--dropout", (config.dropout,)), ("--sweep-dropouts", config.sweep_dropouts)):
+        if not all(0 <= value < 1 for value in values):
+            raise InputError(f"{flag} must be in [0, 1), got {' '.join(map(str, values))}")
+    if not config.validation_people < 0.5:
+        raise InputError(f"--validation-people must be below 0.5, got {config.validation_people}")
+
+
+def run_sweep(config: Config, run: Run, data) -> dict:
+    """Train the learning-rate x batch-size x dropout grid for `sweep_epochs` each; write sweep.csv and sweep.png."""
+    import pandas as pd
+
+    images, index_a, index_b, labels, train_rows, validation = data
+    records = []
+    grid = list(itertools.product(config.sweep_learning_rates, config.sweep_batch_sizes, config.sweep_dropouts))
+    for number, (learning_rate, batch_size, dropout) in enumerate(grid, start=1):
+        print(f"\n== sweep run {number}/{len(grid)}: learning rate {learning_rate:g}, batch {batch_size}, dropout {dropout}")
+        keras.utils.set_random_seed(config.seed)
+        variant = replace(config, learning_rate=learning_rate, batch_size=batch_size, dropout=dropout)
+        _, _, _, history, seconds = train(variant, images, index_a, index_b, labels, train_rows, validation, config.sweep_epochs)
+        records.append({"learning_rate": learning_rate, "batch_size": batch_size, "dropout": dropout,
+                        "val_auc": max(history.history["val_auc"]), "train_loss": history.history["loss"][-1],
+                        "epochs": config.sweep_epochs, "seconds": round(seconds, 1)})
+    table = pd.DataFrame(records)
+    run.save_text("sweep.csv", table.to_csv(index=False))
+    run.save_figure(sweep_figure(table), "sweep.png")
+    best = table.loc[table["val_auc"].idxmax()]
+    print("\n" + table.to_string(index=False))
+    metrics = {"best_val_auc": float(best["val_auc"]), "runs": len(table)}
+    extra = {"best": best.to_dict(), "grid": {"learning_rates": config.sweep_learning_rates,
+                                               "batch_sizes": config.sweep_batch_sizes, "dropouts": config.sweep_dropouts}}
+    return run.finish(metrics, ("best_val_auc", ">=", 0.5), extra=extra)
+
+
+def main(argv=None) -> dict:
+    """Train and evaluate the Siamese network (or run the sweep); write runs/siamese_network/; return metrics.json's content."""
+    config = parse_config(Config, QUICK, argv, description=__doc__)
+    check_config(config)
+    keras.utils.set_random_seed(config.seed)
+    run = Run("siamese_network", config)
+    images, index_a, index_b, labels, pairs = load_pairs("train", config.data_dir, IMAGE_SIZE, config.crop)
+    train_rows, validation_rows = split_by_person(pairs, config.validation_people, config.seed)
+    train_rows = subsample(train_rows, labels, config.train_pairs, config.seed)
+    validation = balanced_pairs(pairs, index_a, index_b, validation_rows, config.seed)
+    print(f"pairsDevTrain split by person: {len(train_rows)} training pairs ({int(labels[train_rows].sum())} matched); "
+          f"{len(validation[2])} validation pairs ({int(validation[2].sum())} matched; {len(validation_rows)} from the file, "
+          f"the other mismatched pairs drawn among the validation people); "
+          f"{len(pairs) - len(train_rows) - len(validation_rows)} pairs of the file unused")
+    if config.sweep:
+        return run_sweep(config, run, (images, index_a, index_b, labels, train_rows, validation))
+
+    tower, scorer, siamese, history, seconds = train(config, images, index_a, index_b, labels, train_rows, validation, config.epochs)
+    run.add_history(history)
+    validation_scores = pair_scores(tower, scorer, images, validation[0], validation[1])
+    threshold = best_threshold(validation[2], validation_scores)
+
+    test_images, test_a, test_b, test_labels, test_pairs = load_pairs("test", config.data_dir, IMAGE_SIZE, config.crop)
+    test_rows = subsample(np.arange(len(test_pairs)), test_labels, config.test_pairs, config.seed)
+    started = time.perf_counter()
+    pool = np.unique(np.concatenate([test_a[test_rows], test_b[test_rows]]))  # every test image in use, embedded once
+    embeddings = np.zeros((len(test_images), int(tower.outputs[0].shape[-1])), dtype="float32")
+    embeddings[pool] = embed(tower, test_images, pool)
+    embedding_scores = lambda a, b: scorer.predict([embeddings[a], embeddings[b]], batch_size=4096, verbose=0).reshape(-1)  # noqa: E731
+    scores = embedding_scores(test_a[test_rows], test_b[test_rows])
+    test_accuracy = float(np.mean((scores >= threshold) == (test_labels[test_rows] == 1)))
+    test_auc = roc_auc(test_labels[test_rows], scores)
+    print(f"\ntest pairs: {len(test_rows)}; threshold {threshold:.3f} (validation accuracy "
+          f"{np.mean((validation_scores >= threshold) == (validation[2] == 1)):.3f}); "
+          f"test accuracy {test_accuracy:.4f}, ROC AUC {test_auc:.4f}")
+
+    # N-way one-shot tasks: the matched test pairs as (query, true candidate), other people from all selected test images.
+    matched = test_rows[test_labels[test_rows] == 1]
+    people_of = {}
+    for pair, a, b in zip(test_pairs, test_a, test_b):
+        people_of[a], people_of[b] = pair.name_a, pair.name_b
+    pixels = pixel_similarity(test_images)
+    one_shot = {}
+    for n_way in config.ways:
+        tasks = one_shot_tasks([test_pairs[i] for i in matched], test_a[matched], test_b[matched], pool,
+                               [people_of[r] for r in pool], n_way, config.seed + n_way)
+        if len(tasks) == 0:
+            continue
+        one_shot[n_way] = {"tasks": len(tasks), "siamese": one_shot_accuracy(tasks, embedding_scores),
+                           "pixel_nearest_neighbour": one_shot_accuracy(tasks, pixels), "chance": 1.0 / n_way}
+    evaluation_seconds = time.perf_counter() - started
+
+    table = (
+        f"Training pairs {len(train_rows)}, validation pairs {len(validation[2])} (split by person), test pairs {len(test_rows)}; "
+        f"{len(history.history['loss'])} epochs, {config.optimizer} learning rate {config.learning_rate:g}, batch {config.batch_size}, "
+        f"dropout {config.dropout}, augmentation {'on' if config.augment else 'off'}; training {seconds:.0f} s.\n\n"
+        f"Verification: test accuracy {test_accuracy:.4f} at the validation threshold {threshold:.3f}; test ROC AUC {test_auc:.4f}.\n\n"
+        "| N-way one-shot | tasks | Siamese network | pixel nearest neighbour | chance |\n|---|---|---|---|---|\n"
+        + "\n".join(f"| {n} | {r['tasks']} | {r['siamese']:.3f} | {r['pixel_nearest_neighbour']:.3f} | {r['chance']:.3f} |"
+                    for n, r in one_shot.items())
+        + "\n"
+    )
+    print("\n" + table)
+    run.save_text("results.md", table)
+    run.save_figure(plots.learning_curves({"siamese": history.history}, "loss", "Binary cross-entropy per epoch"), "learning_curves_loss.png")
+    run.save_figure(plots.learning_curves({"siamese": {"val_auc": history.history["val_auc"]}}, "auc", "Validation ROC AUC per epoch"),
+                    "validation_auc.png")
+    run.save_figure(roc_figure(test_labels[test_rows], scores, test_auc, threshold), "roc_curve.png")
+    run.save_figure(pairs_figure(test_images, test_a[test_rows], test_b[test_rows], test_labels[test_rows], scores, threshold,
+                                 seed=config.seed), "test_pairs.png")
+    run.save_model(siamese, "siamese_network.keras")
+
+    metrics = {
+        "test_accuracy": test_accuracy,
+        "test_auc": test_auc,
+        "threshold": threshold,
+        "validation_auc": roc_auc(validation[2], validation_scores),
+        **{f"one_shot_{n}_way_accuracy": r["siamese"] for n, r in one_shot.items()},
+        **{f"pixel_one_shot_{n}_way_accuracy": r["pixel_nearest_neighbour"] for n, r in one_shot.items()},
+    }
+    extra = {"pairs": {"train": len(train_rows), "validation": len(validation[2]), "test": len(test_rows)},
+             "training_seconds": seconds, "evaluation_seconds": evaluation_seconds, "one_shot": one_shot,
+             "parameters": siamese.count_params()}
+    return run.finish(metrics, QUICK_BAR if config.quick else FULL_BAR, extra=extra)
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
