@@ -11,6 +11,7 @@ import sys
 from typing import Mapping, Sequence
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 
 
@@ -72,6 +73,7 @@ def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], metr
             epochs = np.arange(1, len(history[f"val_{metric}"]) + 1)
             axis.plot(epochs, history[f"val_{metric}"], "-", color=color, label=f"{label} (validation)")
     axis.set_xlabel("epoch")
+    axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # whole epochs, also on 2-epoch runs
     axis.set_ylabel(metric)
     axis.set_title(title or f"Learning curves: {metric}")
     axis.grid(alpha=0.3)

@@ -36,7 +36,6 @@ import json
 import math
 import os
 import shutil
-import uuid
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -47,6 +46,7 @@ import keras
 from keras import layers
 
 from common.errors import InputError, ModelNotAvailableError
+from common.files import atomic_path, temporary_sibling
 from common.paths import cache_dir
 
 if TYPE_CHECKING:  # heavy imports stay lazy at run time
@@ -88,26 +88,6 @@ def pretrained_cache_dir() -> Path:
     return cache_dir("pretrained")
 
 
-def _temporary_sibling(target: Path, suffix: str = "") -> Path:
-    return target.with_name(f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}{suffix}")
-
-
-@contextlib.contextmanager
-def _atomic_file(target: Path, suffix: str = ""):
-    """Yield a temporary path next to `target`; move it onto `target` on success.
-
-    `suffix` is appended to the temporary name (Keras insists that weight
-    files end in `.weights.h5`).
-    """
-    temporary = _temporary_sibling(target, suffix)
-    try:
-        yield temporary
-        os.replace(temporary, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-
-
 @contextlib.contextmanager
 def _atomic_directory(target: Path, marker: str):
     """Yield an empty temporary folder next to `target`; rename it to `target` on success.
@@ -116,7 +96,7 @@ def _atomic_directory(target: Path, marker: str):
     complete. An incomplete `target` is replaced; a complete one (another
     process finished the same conversion first) is kept and ours discarded.
     """
-    temporary = _temporary_sibling(target)
+    temporary = temporary_sibling(target)
     temporary.mkdir(parents=True)
     try:
         yield temporary
@@ -373,7 +353,7 @@ def _convert_efficientnet_lite0(target: Path) -> None:
         )
     for layer_name, values in assignments.items():
         model.get_layer(layer_name).set_weights([np.asarray(value, dtype="float32") for value in values])
-    with _atomic_file(target, suffix=".weights.h5") as temporary:
+    with atomic_path(target, suffix=".weights.h5") as temporary:
         model.save_weights(temporary)
 
 

@@ -20,12 +20,15 @@ import operator
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from common.files import atomic_path, atomic_write
+
+__all__ = ["Run", "atomic_write", "check_bar", "format_bar"]
 
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
@@ -103,23 +106,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write `data` to `path` through a temporary file in the same folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
 class Run:
     """The output folder of one assignment run.
 
@@ -156,14 +142,8 @@ class Run:
         from common.plots import in_notebook
 
         path = self.path(name)
-        fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".png")
-        os.close(fd)
-        try:
+        with atomic_path(path, suffix=".png") as temporary:
             figure.savefig(temporary, dpi=150, bbox_inches="tight")
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
         if in_notebook():
             plt.show()
         plt.close(figure)
@@ -180,12 +160,8 @@ class Run:
     def save_model(self, model, name: str | None = None) -> Path:
         """Save a Keras model as `.keras` (default name: `<assignment>.keras`)."""
         path = self.path(name or f"{self.assignment}.keras")
-        temporary = path.with_name(f".{path.stem}.tmp.keras")
-        try:
+        with atomic_path(path, suffix=".keras") as temporary:
             model.save(temporary)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
         return self._written(path)
 
     def add_history(self, history, **labels: Any) -> None:

@@ -50,3 +50,13 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     with pytest.raises(TypeError):
         atomic_write(tmp_path / "b.txt", Boom())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_learning_curves_tick_whole_epochs():
+    from common import plots
+
+    figure = plots.learning_curves({"run": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}})
+    ticks = figure.axes[0].get_xticks()
+    assert len(ticks) and all(float(t).is_integer() for t in ticks)
+    lines = figure.axes[0].get_lines()
+    assert [list(line.get_xdata()) for line in lines] == [[1, 2], [1, 2]]

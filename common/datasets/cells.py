@@ -19,9 +19,7 @@ mass moves away from its own cell as a global renormalisation would do.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +27,7 @@ import numpy as np
 from common import paths
 from common.datasets.base import extract, find_file
 from common.errors import InputError
+from common.files import atomic_path
 
 URL = "https://www.robots.ox.ac.uk/~vgg/research/counting/cells.zip"
 IMAGE_SIZE = 256
@@ -130,13 +129,8 @@ def load_cells_raw(data_dir=None) -> tuple[np.ndarray, np.ndarray]:
             cache.unlink(missing_ok=True)  # a damaged cache: decode again
     folder = extract(archive, f"cells_{stat.st_size}")
     images, dots = _read_folder(folder)
-    fd, temporary = tempfile.mkstemp(dir=cache.parent, prefix=".cells.", suffix=".npz")
-    os.close(fd)
-    try:
+    with atomic_path(cache, suffix=".npz") as temporary:
         np.savez(temporary, images=images, dots=dots)
-        os.replace(temporary, cache)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
     return images, dots
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import os
 import tarfile
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ import numpy as np
 from common import paths
 from common.datasets.base import find_file
 from common.errors import DatasetNotFoundError, InputError
+from common.files import atomic_path
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 ARCHIVE = "cifar10/cifar10_jpg.tar.gz"
@@ -194,13 +194,6 @@ def _write_cache(x_train, y_train, x_test, y_test, source: str) -> Path:
     on every load; the uncompressed file loads in well under a second.
     """
     path = cache_path()
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, source=np.array(source))
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, suffix=".npz") as temporary:
+        np.savez(temporary, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, source=np.array(source))
     return path
