@@ -141,7 +141,7 @@ from common.reporting import Run
 #
 # The full run trains each model for 30 epochs of 32 random patches per
 # training image (1,920 patches, 120 steps of 16); `--quick` trains the MSE
-# model for 4 epochs and the perceptual model for 2, of 16 patches per image.
+# model for 3 epochs and the perceptual model for 1, of 16 patches per image.
 
 
 # %%
@@ -164,7 +164,7 @@ class Config(BaseConfig):
     figure_crop: int = field(96, "side of the HR crops shown in the figure", minimum=16)
 
 
-QUICK = {"epochs": 4, "perceptual_epochs": 2, "patches_per_image": 16, "validation_images": 4}
+QUICK = {"epochs": 3, "perceptual_epochs": 1, "patches_per_image": 16, "validation_images": 4}
 QUICK_BAR = ("cset5_y_psnr_gain_mse", ">", 0.0)
 FULL_BAR = ("cset5_y_psnr_gain_mse", ">=", 1.0)
 # The layer of each feature network closest to VGG16's relu2_2 (stride 2 to 4, early texture features).

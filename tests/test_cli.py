@@ -33,6 +33,23 @@ def test_missing_data_with_no_network_exits_2(tmp_path):
     assert not output.exists()
 
 
+@pytest.mark.parametrize("script, message", [
+    ("transfer_learning.py", "error: LFW-a (lfwa.tar.gz) not found"),
+    ("siamese_network.py", "error: LFW pairs (pairsDevTrain.txt) not found"),
+])
+def test_missing_lfw_with_no_network_exits_2(tmp_path, script, message):
+    offline = {"HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+               "HTTP_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
+    (tmp_path / "empty").mkdir()
+    output = tmp_path / "out"
+    result = run([f"assignments/{script}", "--quick", "--data-dir", str(tmp_path / "empty"), "--output-dir", str(output)],
+                 tmp_path, **offline)
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = error_lines(result)
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+    assert not output.exists() and not (tmp_path / "empty" / "lfw").exists()
+
+
 def test_nonexistent_data_dir_exits_2(tmp_path):
     output = tmp_path / "out"
     result = run(["assignments/autoencoder.py", "--data-dir", str(tmp_path / "nope"), "--output-dir", str(output)], tmp_path)
