@@ -32,20 +32,23 @@ Saves the MAE table, the density figure, learning curves and the three models.
     python assignments/cell_counting.py            # full: 20 epochs per regressor, 40 for the UNet
     python assignments/cell_counting.py --quick    # cut down: < 90 s on a 2-core CPU
 
-**Results** (measured; 2-core CPU shared with other jobs, TensorFlow 2.21,
-Keras 3.15, seed 42; validation MAE in cells over images 181-200, whose
-counts range 79-292):
+**Results** (measured; 2-core CPU, TensorFlow 2.21, Keras 3.15, seed 42;
+validation MAE in cells over images 181-200, whose counts range 79-292;
+training crops, flips and rotations drawn fresh every epoch):
 
-| mode  | mean predictor | baseline CNN | deeper CNN | UNet | time (wall, shared machine) | CPU time (user + sys) |
-|-------|----------------|--------------|------------|------|-----------------------------|-----------------------|
-| quick | 59.06          | 36.87        | 6.85       | 7.30 | 111 s                       | 81 s                  |
-| full  | 59.06          | 6.66         | 4.60       | 2.33 | 72 min                      | 2,371 s               |
+| mode  | mean predictor | baseline CNN | deeper CNN | UNet | time (wall) | CPU time (user + sys) |
+|-------|----------------|--------------|------------|------|-------------|-----------------------|
+| quick | 59.06          | 46.25        | 11.67      | 7.99 | 85 s (lightly loaded machine) | 103 s       |
+| full  | 59.06          | 6.86         | 4.90       | 2.74 | 48.5 min (shared with a second training) | 2,659 s |
 
-The machine was shared with other trainings (load average 5 to 15 on 2
-cores), so wall times are inflated; CPU time / 2 estimates the unshared wall
-time: about 45 s quick, 20 min full. Quick numbers of the regressors vary
-from run to run (3 epochs; parallel augmentation is not bit-reproducible):
-another quick run gave baseline 6.86, deeper 13.67, UNet 10.30.
+The full run shared the 2 cores with another training most of the time, so
+its wall time is inflated; CPU time / 2 estimates the unshared wall time,
+about 22 min. Quick numbers of the regressors vary from run to run (3
+epochs; parallel augmentation is not bit-reproducible). An earlier version
+drew its crops with plain `tf.random` ops inside `Dataset.map`, which replay
+the same numbers every epoch once `keras.utils.set_random_seed` has run; with
+those repeated crops the full run gave baseline 6.66, deeper 4.60 and UNet
+2.33, within run-to-run noise of the numbers above.
 
 Bars: quick, the UNet beats the mean predictor
 (`unet_mae_below_mean = mean_predictor_mae - unet_mae > 0`); full, UNet MAE
