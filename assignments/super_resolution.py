@@ -48,7 +48,7 @@ Keras 3.15, seed 42; PSNR in dB, Y channel, 2-pixel border shaved):
 
 | mode  | CSet5 bicubic | CSet5 SRCNN-MSE | CSet5 SRCNN-perceptual | CSet14 bicubic | CSet14 SRCNN-MSE | CSet14 SRCNN-perceptual | time (wall, shared machine) | CPU time (user + sys) |
 |-------|---------------|-----------------|------------------------|----------------|------------------|-------------------------|-----------------------------|-----------------------|
-| quick | 33.69         | 35.05 (+1.36)   | 34.06                  | 30.35          | 31.43            | 30.76                   | 99 s                        | 84 s                  |
+| quick | 33.69         | 34.97 (+1.28)   | 33.24                  | 30.35          | 31.37            | 30.13                   | 117 s (2 other trainings running) | 73 s            |
 | full  | 33.69         | 36.15 (+2.46)   | 35.03                  | 30.35          | 32.15            | 31.43                   | 21 min                      | 999 s                 |
 
 SSIM (Y) in the full run: CSet5 bicubic 0.9308, MSE 0.9518, perceptual
@@ -56,7 +56,9 @@ SSIM (Y) in the full run: CSet5 bicubic 0.9308, MSE 0.9518, perceptual
 reference, the SRCNN paper reports 33.66 (bicubic) and 36.66 dB (SRCNN 9-5-5
 after far longer training) on Set5 x2 Y. The machine was shared with other
 trainings (load average about 5), so wall times are inflated; CPU time / 2
-estimates the unshared wall time: about 45 s quick, 9 min full. The
+estimates the unshared wall time: about 40 s quick, 9 min full. (Quick
+mode trains the MSE model for 3 epochs and the perceptual one for 1; with 4
+and 2 it gave +1.36 dB but took 92-99 s.) The
 perceptual model (lambda 0.001: its feature term starts about 10 times the
 pixel MSE) gives up 1.1 dB against the MSE model, and its crops show
 slightly more texture (and some grain in flat areas).
