@@ -234,9 +234,11 @@ def test_chat_prompt_matches_the_template_in_the_gguf():
 
 
 def test_atomic_writes_leave_nothing_when_interrupted(tmp_path):
+    from common.files import atomic_path
+
     target = tmp_path / "weights.weights.h5"
     with pytest.raises(KeyboardInterrupt):
-        with pretrained._atomic_file(target, suffix=".weights.h5") as temporary:
+        with atomic_path(target, suffix=".weights.h5") as temporary:  # what the weight conversion uses
             temporary.write_bytes(b"half")
             raise KeyboardInterrupt
     folder = tmp_path / "model"
