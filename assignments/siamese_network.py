@@ -67,11 +67,78 @@ distance between the standardised 105x105 images. Chance is 1/N.
 
 **Results** (2-core CPU, no GPU; TensorFlow 2.21, Keras 3.15, seed 42):
 
-RESULTS_TABLE
+| mode | towers, training | test accuracy (validation threshold) | test ROC AUC | one-shot 2 / 5 / 10 / 20-way | pixel nearest neighbour | time (wall; CPU user + sys) |
+|---|---|---|---|---|---|---|
+| quick | 16-32-32-64, 512 units; 3 epochs, Adam 1e-3 | 0.672 | **0.718** | 0.690 / 0.392 / 0.214 / 0.132 | 0.676 / 0.396 / 0.308 / 0.230 | 127 s with a second training running; 110 s CPU |
+| full | 64-128-128-256, 4,096 units (Koch + batch norm); 20 epochs, Adam 1e-4 | **0.698** | 0.789 | 0.790 / 0.504 / 0.328 / 0.230 | 0.676 / 0.396 / 0.308 / 0.230 | 72 min shared with other jobs; 79 min CPU |
+
+Both runs: 1,736 training pairs, 336 validation pairs, all 1,000 test pairs
+(one-shot: 500 tasks per N, chance 0.5 / 0.2 / 0.1 / 0.05). **The full run
+misses its bar**: 69.8% test verification accuracy against the 75% asked
+(the handout reports 81.15%). Its validation AUC rose from 0.69 (epoch 1)
+to 0.83 (epochs 17-20) and was still creeping up; the threshold chosen on
+validation (0.305, 78.9% validation accuracy) transfers imperfectly to the
+test people (test AUC 0.789). The quick sweep below shows that at this
+budget a larger learning rate learns much faster (validation AUC after one
+epoch 0.71 at 1e-3 against 0.55 at 1e-4), so the full run's 1e-4 was
+probably too cautious; a full run at 3e-4 to 1e-3, and more epochs, is the
+next thing to measure (about 100 s per epoch on 2 idle CPU cores).
+
+Sweep run here (`--sweep --quick`: quarter-width towers, 1 epoch each,
+batch 32; validation AUC): learning rate 1e-4 / 3e-4 / 1e-3 without dropout
+0.546 / 0.616 / **0.711**, with dropout 0.3 0.588 / 0.591 / 0.633; 238 s
+wall. The full grid (`--sweep`: learning rates 3e-5, 1e-4, 3e-4 x batch 16,
+32, 64 x dropout 0, 0.3, 4 epochs each, 18 runs) was not run on this CPU.
 
 **Written answers.**
 
-WRITTEN_ANSWERS
+*Why a Siamese network for one-shot recognition?* A classifier learns a
+fixed set of people and needs many images of each; the test pairs show
+people it has never seen. A Siamese network learns a *similarity*: whether
+two faces show the same person, whoever that is. Both images go through
+the same tower (shared weights), so they are embedded by one function, the
+comparison is symmetric, and the network is pushed to put what identifies a
+person into the embedding and leave out pose, lighting and background.
+A new person then needs one reference image and no retraining: one-shot.
+
+*Why the weighted L1 distance?* `|e1 - e2|` compares the two embeddings
+component by component; the final layer learns a weight per component, so
+the network decides which embedding features matter for identity (and
+which, like lighting, should be ignored), and the sigmoid turns the
+weighted distance into a probability trained with binary cross-entropy.
+
+*Why split the validation part by person?* The test people are not in
+training. Validating on pairs of training people would measure how well the
+network recognises people it has seen, an easier task, and would choose the
+decision threshold and the best epoch on that optimistic number. Holding out
+whole people makes validation a small copy of the test.
+
+*What do the one-shot numbers say?* Accuracy falls as N grows: every extra
+candidate is another chance for a wrong face to outscore the right one
+(chance is 1/N). The trained network beats the pixel nearest neighbour at
+N = 2 and 5 (0.790 against 0.676, 0.504 against 0.396) and draws with it at
+N = 10 and 20. The pixel baseline is strong on LFW-a because the images are
+aligned (faces at the same place and scale) and because LFW's matched
+pairs often come from the same news event, with the same lighting, clothes
+and background, which raw pixels pick up; the network's embedding
+generalises to other photos of the same person, but after 20 epochs on
+1,736 pairs its ranking among many distractors is no better than pixels.
+
+*Verification against one-shot.* Verification thresholds one pair's score;
+one-shot ranks the scores of N candidates for one query. A network can rank
+well and still need a different threshold for new people (here: 78.9%
+validation but 69.8% test accuracy at the same threshold, while the
+threshold-free AUC dropped less, 0.834 to 0.789).
+
+*What the figures show.* `roc_curve.png`: the ROC of the test pairs with the
+validation threshold's operating point; `test_pairs.png`: accepted and
+rejected pairs of both kinds with their probabilities. The wrongly
+rejected matched pairs change a cap, sunglasses or glasses, the head's pose
+or the lighting between the two photos (p = 0.01 for a face half hidden by
+a cap and dark glasses); the wrongly accepted mismatched pairs share pose
+and expression (two frontal smiles, p = 0.87), sometimes across sex: the
+embedding still weighs expression and pose more than identity;
+`validation_auc.png`: the validation AUC per epoch.
 
 **Data.** LFW-a (Huang et al. 2007; aligned by Wolf, Hassner & Taigman 2009)
 and the LFW view-1 development pairs, `lfw/lfwa.tar.gz`,
