@@ -69,7 +69,7 @@ distance between the standardised 105x105 images. Chance is 1/N.
 
 | mode | towers, training | test accuracy (validation threshold) | test ROC AUC | one-shot 2 / 5 / 10 / 20-way | pixel nearest neighbour | time (wall; CPU user + sys) |
 |---|---|---|---|---|---|---|
-| quick | 16-32-32-64, 512 units; 3 epochs, Adam 1e-3 | 0.672 | **0.718** | 0.690 / 0.392 / 0.214 / 0.132 | 0.676 / 0.396 / 0.308 / 0.230 | 127 s with a second training running; 110 s CPU |
+| quick | 16-32-32-64, 512 units; 3 epochs, Adam 1e-3 | 0.672 | **0.718** | 0.690 / 0.392 / 0.214 / 0.132 | 0.676 / 0.396 / 0.308 / 0.230 | 69.7 s on the idle machine; 98 s CPU |
 | full | 64-128-128-256, 4,096 units (Koch + batch norm); 20 epochs, Adam 1e-4 | **0.698** | 0.789 | 0.790 / 0.504 / 0.328 / 0.230 | 0.676 / 0.396 / 0.308 / 0.230 | 72 min shared with other jobs; 79 min CPU |
 
 Both runs: 1,736 training pairs, 336 validation pairs, all 1,000 test pairs

@@ -77,8 +77,8 @@ shared the two cores (the whole full run: 43 min wall, 2,006 s CPU user +
 sys), so they are about twice the unshared time. Quick mode (96x96,
 rows 1-4, 1 epoch each for rows 3-4): frozen 0.808 / 0.748, + class
 weights 0.797 / 0.749, + augmentation 0.762 / 0.687, fine-tuned + augmentation
-**0.772** / 0.691 (the final model, best validation accuracy 0.806); 141 s
-wall while a second training shared the cores, 91 s CPU (user + sys).
+**0.772** / 0.691 (the final model, best validation accuracy 0.806); 70.6 s
+wall on the idle machine (the whole process), 78 s CPU (user + sys).
 
 The handout reports 90% with VGG-style backbones; EfficientNet-Lite0 (4.7 M
 parameters, 0.4 GFLOPs, ImageNet top-1 75%) fine-tuned on 911 faces reaches
