@@ -273,7 +273,10 @@ def balanced_pairs(pairs, index_a, index_b, rows, seed: int):
     while missing > 0 and len(set(person.values())) > 1:
         x, y = (int(v) for v in rng.choice(images, 2, replace=False))
         if person[x] != person[y] and (x, y) not in existing and (y, x) not in existing:
-            a.append(x), b.append(y), labels.append(0.0), existing.add((x, y))
+            a.append(x)
+            b.append(y)
+            labels.append(0.0)
+            existing.add((x, y))
             missing -= 1
     return np.asarray(a), np.asarray(b), np.asarray(labels, dtype=np.float32)
 
@@ -447,23 +450,30 @@ def train(config: Config, images: np.ndarray, index_a, index_b, labels, train_ro
 
 
 # %%
-def embed(tower: keras.Model, images: np.ndarray, rows=None) -> np.ndarray:
-    """Embeddings (n, dim) of `images[rows]` (uint8 or float (n, 105, 105) / (n, 105, 105, 1), 0..255)."""
-    selected = images if rows is None else images[rows]
-    selected = np.asarray(selected, dtype="float32")
+def embed(tower: keras.Model, images: np.ndarray, rows) -> np.ndarray:
+    """Embeddings (n_images, dim) with the rows `rows` of `images` filled in, zeros elsewhere.
+
+    `images`: uint8 or float (n_images, 105, 105) or (n_images, 105, 105, 1),
+    0..255. Indexing the result
+    by image row lets pairs and one-shot candidates share one tower pass.
+    """
+    rows = np.unique(rows)
+    selected = np.asarray(images[rows], dtype="float32")
     if selected.ndim == 3:
         selected = selected[..., None]
-    return tower.predict(selected, batch_size=128, verbose=0)
+    embeddings = np.zeros((len(images), int(tower.outputs[0].shape[-1])), dtype="float32")
+    embeddings[rows] = tower.predict(selected, batch_size=128, verbose=0)
+    return embeddings
+
+
+def score(scorer: keras.Model, embeddings: np.ndarray, index_a, index_b) -> np.ndarray:
+    """Same-person probabilities (n,) of the pairs of embedding rows (index_a[i], index_b[i])."""
+    return scorer.predict([embeddings[index_a], embeddings[index_b]], batch_size=4096, verbose=0).reshape(-1)
 
 
 def pair_scores(tower, scorer, images, index_a, index_b) -> np.ndarray:
-    """Same-person probabilities (n,) of the pairs (images[index_a[i]], images[index_b[i]])."""
-    rows = np.unique(np.concatenate([index_a, index_b]))
-    embeddings = embed(tower, images, rows)
-    position = {row: i for i, row in enumerate(rows)}
-    a = embeddings[[position[r] for r in index_a]]
-    b = embeddings[[position[r] for r in index_b]]
-    return scorer.predict([a, b], batch_size=1024, verbose=0).reshape(-1)
+    """Same-person probabilities (n,) of the pairs (images[index_a[i]], images[index_b[i]]), each image embedded once."""
+    return score(scorer, embed(tower, images, np.concatenate([index_a, index_b])), index_a, index_b)
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -668,10 +678,8 @@ def main(argv=None) -> dict:
     test_rows = subsample(np.arange(len(test_pairs)), test_labels, config.test_pairs, config.seed)
     started = time.perf_counter()
     pool = np.unique(np.concatenate([test_a[test_rows], test_b[test_rows]]))  # every test image in use, embedded once
-    embeddings = np.zeros((len(test_images), int(tower.outputs[0].shape[-1])), dtype="float32")
-    embeddings[pool] = embed(tower, test_images, pool)
-    embedding_scores = lambda a, b: scorer.predict([embeddings[a], embeddings[b]], batch_size=4096, verbose=0).reshape(-1)  # noqa: E731
-    scores = embedding_scores(test_a[test_rows], test_b[test_rows])
+    embeddings = embed(tower, test_images, pool)
+    scores = score(scorer, embeddings, test_a[test_rows], test_b[test_rows])
     test_accuracy = float(np.mean((scores >= threshold) == (test_labels[test_rows] == 1)))
     test_auc = roc_auc(test_labels[test_rows], scores)
     print(f"\ntest pairs: {len(test_rows)}; threshold {threshold:.3f} (validation accuracy "
@@ -690,7 +698,7 @@ def main(argv=None) -> dict:
                                [people_of[r] for r in pool], n_way, config.seed + n_way)
         if len(tasks) == 0:
             continue
-        one_shot[n_way] = {"tasks": len(tasks), "siamese": one_shot_accuracy(tasks, embedding_scores),
+        one_shot[n_way] = {"tasks": len(tasks), "siamese": one_shot_accuracy(tasks, lambda a, b: score(scorer, embeddings, a, b)),
                            "pixel_nearest_neighbour": one_shot_accuracy(tasks, pixels), "chance": 1.0 / n_way}
     evaluation_seconds = time.perf_counter() - started
 

@@ -155,6 +155,10 @@ def test_scorer_agrees_with_the_siamese_network():
     via_scorer = scorer.predict([embeddings[:2], embeddings[2:]], verbose=0)
     assert direct.shape == (2, 1)
     np.testing.assert_allclose(direct, via_scorer, rtol=1e-5, atol=1e-6)
+    pairs = siamese_network.pair_scores(tower, scorer, faces[..., 0], np.asarray([0, 1]), np.asarray([2, 3]))
+    np.testing.assert_allclose(pairs, direct.reshape(-1), rtol=1e-5, atol=1e-6)  # (n, 105, 105) images
+    np.testing.assert_allclose(siamese_network.pair_scores(tower, scorer, faces, np.asarray([0, 1]), np.asarray([2, 3])),
+                               pairs, rtol=1e-6)  # (n, 105, 105, 1) images, as the validation callback passes
     same = siamese.predict([faces[:1], faces[:1]], verbose=0)  # |e - e| = 0: the score is sigmoid(bias)
     np.testing.assert_allclose(same.reshape(-1), 1 / (1 + np.exp(-scorer.get_layer("same_person").bias.numpy())), rtol=1e-5)
 
