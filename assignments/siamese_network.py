@@ -171,7 +171,7 @@ from keras import layers, ops
 
 from common import plots
 from common.config import BaseConfig, field, parse_config, run_cli
-from common.datasets.lfw import load_pairs
+from common.datasets.lfw import load_pairs, load_people
 from common.distribute import strategy
 from common.errors import InputError
 from common.reporting import Run
@@ -206,6 +206,9 @@ class Config(BaseConfig):
     crop: int = field(150, "side of the central square cut from the 250x250 photo before resizing to 105", minimum=32)
     validation_people: float = field(0.15, "fraction of the training people held out for validation", minimum=0.01)
     train_pairs: int = field(0, "training pairs to use (0: all)", minimum=0)
+    resample_pairs: bool = field(False, "draw fresh balanced pairs of the training images every epoch (else the file's pairs)")
+    train_images: str = field("pairs", "images to resample from: those of the file's training pairs, or every LFW-a image "
+                              "of the training people (LFW's unrestricted protocol; implies --resample-pairs)", choices=("pairs", "people"))
     test_pairs: int = field(0, "test pairs to evaluate (0: all 1,000)", minimum=0)
     ways: tuple[int, ...] = field((2, 5, 10, 20), "N of the N-way one-shot tasks", minimum=2)
     sweep: bool = field(False, "run the learning-rate x batch-size x dropout grid instead of one training")
@@ -279,6 +282,105 @@ def balanced_pairs(pairs, index_a, index_b, rows, seed: int):
             existing.add((x, y))
             missing -= 1
     return np.asarray(a), np.asarray(b), np.asarray(labels, dtype=np.float32)
+
+
+def image_people(pairs, index_a, index_b, rows) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct image rows of the pairs `rows` and each one's person: (int (n,), str (n,)), sorted by row."""
+    person = {}
+    for i in rows:
+        person[int(index_a[i])], person[int(index_b[i])] = pairs[i].name_a, pairs[i].name_b
+    image_rows = np.asarray(sorted(person), dtype=np.int64)
+    return image_rows, np.asarray([person[r] for r in image_rows])
+
+
+def add_people_images(images, pairs, index_a, index_b, pool, data_dir, crop: int):
+    """Append every LFW-a image of the people in `pool` that `images` lacks; return `(images, pool)` grown.
+
+    `images`: uint8 (n, 105, 105) of the pairs file; `pool`: `(image_rows,
+    people)` from `image_people`. The pair files use a fraction of each
+    person's photos (LFW-a has 13,233 photos of 5,749 people); LFW's
+    *unrestricted* protocol allows training on all photos of the training
+    people, who never appear in the test pairs.
+    """
+    known = {}
+    for pair, a, b in zip(pairs, index_a, index_b):
+        known[f"{pair.name_a}_{pair.index_a:04d}.jpg"], known[f"{pair.name_b}_{pair.index_b:04d}.jpg"] = int(a), int(b)
+    names = sorted(set(pool[1].tolist()))
+    faces, labels, files = load_people(names, data_dir, IMAGE_SIZE, crop)
+    new = np.asarray([i for i, name in enumerate(files) if name not in known], dtype=np.int64)
+    rows = np.concatenate([pool[0], len(images) + np.arange(len(new))])
+    people = np.concatenate([pool[1], np.asarray(names)[labels[new]]])
+    return np.concatenate([images, faces[new]]), (rows, people)
+
+
+def sample_pairs(image_rows, people, count: int, rng: np.random.Generator):
+    """`count` random pairs of `image_rows`, half of one person and half of two different people.
+
+    People are drawn uniformly (so a person with hundreds of images, like
+    George W. Bush in LFW, does not fill the batches): a matched pair is two
+    distinct images of one person with at least two; a mismatched pair is one
+    image each of two different people.
+
+    Returns:
+        `(image_a, image_b, labels)`: int (count,), int (count,), float32
+        (count,) 1 = same person; the matched pairs first.
+
+    Raises:
+        ValueError: no person has two images, or there is only one person.
+    """
+    by_person: dict[str, np.ndarray] = {}
+    for person in np.unique(people):
+        by_person[person] = np.asarray(image_rows)[np.asarray(people) == person]
+    names = np.asarray(sorted(by_person))
+    several = np.asarray([name for name in names if len(by_person[name]) >= 2])
+    if len(several) == 0 or len(names) < 2:
+        raise ValueError("sample_pairs needs a person with two images and at least two people")
+    n_same = count // 2
+    a, b = [], []
+    for name in rng.choice(several, n_same):
+        x, y = rng.choice(by_person[name], 2, replace=False)
+        a.append(x)
+        b.append(y)
+    for _ in range(count - n_same):
+        first, second = rng.choice(names, 2, replace=False)
+        a.append(rng.choice(by_person[first]))
+        b.append(rng.choice(by_person[second]))
+    labels = np.concatenate([np.ones(n_same), np.zeros(count - n_same)]).astype("float32")
+    return np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64), labels
+
+
+class PairBatches(keras.utils.PyDataset):
+    """Batches `((faces_a, faces_b), labels)` of training pairs: the file's pairs, or fresh pairs every epoch.
+
+    `faces`: float32 (n_images, 105, 105, 1); `index_a`, `index_b`, `labels`:
+    the file's pairs (n,); `image_rows`, `people`: their images and persons
+    (`image_people`). With `resample=True` every epoch draws n new balanced
+    pairs of those images (`sample_pairs`); either way the pairs are shuffled
+    every epoch.
+    """
+
+    def __init__(self, faces, index_a, index_b, labels, image_rows, people, batch_size: int, resample: bool, seed: int):
+        super().__init__()
+        self.faces, self.batch_size, self.resample = faces, batch_size, resample
+        self.pairs = (np.asarray(index_a), np.asarray(index_b), np.asarray(labels, dtype="float32"))
+        self.image_rows, self.people = np.asarray(image_rows), np.asarray(people)
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self):
+        return int(np.ceil(len(self.pairs[0]) / self.batch_size))
+
+    def __getitem__(self, index):
+        batch = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        a, b, labels = (part[batch] for part in self.epoch_pairs)
+        return (self.faces[a], self.faces[b]), labels
+
+    def on_epoch_end(self):
+        if self.resample:
+            self.epoch_pairs = sample_pairs(self.image_rows, self.people, len(self.pairs[0]), self.rng)
+        else:
+            self.epoch_pairs = self.pairs
+        self.order = self.rng.permutation(len(self.epoch_pairs[0]))
 
 
 def subsample(indices: np.ndarray, labels: np.ndarray, count: int, seed: int) -> np.ndarray:
@@ -419,25 +521,26 @@ def make_optimizer(name: str, learning_rate: float, total_steps: int):
     return keras.optimizers.Adam(schedule)
 
 
-def train(config: Config, images: np.ndarray, index_a, index_b, labels, train_rows, validation, epochs: int):
+def train(config: Config, images: np.ndarray, file_pairs, pool, validation, epochs: int):
     """Build and fit one Siamese network; return (tower, scorer, siamese, History, seconds).
 
-    `train_rows` select the training pairs of (index_a, index_b, labels);
-    `validation` is `(image_a, image_b, labels)` from `balanced_pairs`.
+    `images`: uint8 (n_images, 105, 105); `file_pairs`: `(image_a, image_b,
+    labels)` of the training pairs; `pool`: `(image_rows, people)` that
+    `PairBatches` resamples from; `validation`: `(image_a, image_b, labels)`
+    from `balanced_pairs`.
     """
     with strategy().scope():
         tower = build_tower(config.dropout, config.l2, config.embedding_dim, config.batch_norm, config.filters)
         augmentation = build_augmentation(config.seed) if config.augment else None
         siamese, scorer = build_siamese(tower, config.l2, augmentation)
-        steps = epochs * int(np.ceil(len(train_rows) / config.batch_size))
+        steps = epochs * int(np.ceil(len(file_pairs[0]) / config.batch_size))
         siamese.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, steps),
                         loss="binary_crossentropy", metrics=["accuracy"])
     x = images[..., None].astype("float32")
-    inputs = [x[index_a[train_rows]], x[index_b[train_rows]]]
+    batches = PairBatches(x, *file_pairs, *pool, config.batch_size, config.resample_pairs, config.seed)
     monitor = ValidationAUC(tower, scorer, x, *validation)
     started = time.perf_counter()
-    history = siamese.fit(inputs, labels[train_rows], batch_size=config.batch_size, epochs=epochs, shuffle=True,
-                          callbacks=[monitor], verbose=2)
+    history = siamese.fit(batches, epochs=epochs, callbacks=[monitor], verbose=2)
     return tower, scorer, siamese, history, time.perf_counter() - started
 
 
@@ -630,14 +733,14 @@ def run_sweep(config: Config, run: Run, data) -> dict:
     """Train the learning-rate x batch-size x dropout grid for `sweep_epochs` each; write sweep.csv and sweep.png."""
     import pandas as pd
 
-    images, index_a, index_b, labels, train_rows, validation = data
+    images, file_pairs, pool, validation = data
     records = []
     grid = list(itertools.product(config.sweep_learning_rates, config.sweep_batch_sizes, config.sweep_dropouts))
     for number, (learning_rate, batch_size, dropout) in enumerate(grid, start=1):
         print(f"\n== sweep run {number}/{len(grid)}: learning rate {learning_rate:g}, batch {batch_size}, dropout {dropout}")
         keras.utils.set_random_seed(config.seed)
         variant = replace(config, learning_rate=learning_rate, batch_size=batch_size, dropout=dropout)
-        _, _, _, history, seconds = train(variant, images, index_a, index_b, labels, train_rows, validation, config.sweep_epochs)
+        _, _, _, history, seconds = train(variant, images, file_pairs, pool, validation, config.sweep_epochs)
         records.append({"learning_rate": learning_rate, "batch_size": batch_size, "dropout": dropout,
                         "val_auc": max(history.history["val_auc"]), "train_loss": history.history["loss"][-1],
                         "epochs": config.sweep_epochs, "seconds": round(seconds, 1)})
@@ -656,6 +759,8 @@ def main(argv=None) -> dict:
     """Train and evaluate the Siamese network (or run the sweep); write runs/siamese_network/; return metrics.json's content."""
     config = parse_config(Config, QUICK, argv, description=__doc__)
     check_config(config)
+    if config.train_images == "people":
+        config = replace(config, resample_pairs=True)
     keras.utils.set_random_seed(config.seed)
     run = Run("siamese_network", config)
     images, index_a, index_b, labels, pairs = load_pairs("train", config.data_dir, IMAGE_SIZE, config.crop)
@@ -666,10 +771,15 @@ def main(argv=None) -> dict:
           f"{len(validation[2])} validation pairs ({int(validation[2].sum())} matched; {len(validation_rows)} from the file, "
           f"the other mismatched pairs drawn among the validation people); "
           f"{len(pairs) - len(train_rows) - len(validation_rows)} pairs of the file unused")
+    pool = image_people(pairs, index_a, index_b, train_rows)
+    if config.train_images == "people":
+        images, pool = add_people_images(images, pairs, index_a, index_b, pool, config.data_dir, config.crop)
+        print(f"every LFW-a image of the {len(set(pool[1]))} training people: {len(pool[0])} images")
+    file_pairs = (index_a[train_rows], index_b[train_rows], labels[train_rows])
     if config.sweep:
-        return run_sweep(config, run, (images, index_a, index_b, labels, train_rows, validation))
+        return run_sweep(config, run, (images, file_pairs, pool, validation))
 
-    tower, scorer, siamese, history, seconds = train(config, images, index_a, index_b, labels, train_rows, validation, config.epochs)
+    tower, scorer, siamese, history, seconds = train(config, images, file_pairs, pool, validation, config.epochs)
     run.add_history(history)
     validation_scores = pair_scores(tower, scorer, images, validation[0], validation[1])
     threshold = best_threshold(validation[2], validation_scores)

@@ -173,6 +173,51 @@ def test_split_by_person_keeps_people_apart():
     assert len(set(train) | set(validation)) == len(train) + len(validation)
 
 
+def test_sampled_pairs_are_balanced_and_correctly_labelled():
+    image_rows = np.asarray([3, 4, 5, 6, 7, 9])
+    people = np.asarray(["A", "A", "A", "B", "B", "C"])
+    person = dict(zip(image_rows.tolist(), people.tolist()))
+    a, b, labels = siamese_network.sample_pairs(image_rows, people, 11, np.random.default_rng(0))
+    assert len(a) == len(b) == len(labels) == 11 and labels.sum() == 5 and labels.dtype == np.float32
+    assert set(a) | set(b) <= set(image_rows.tolist()) and all(x != y for x, y in zip(a, b))
+    assert [float(person[x] == person[y]) for x, y in zip(a, b)] == labels.tolist()
+    many = siamese_network.sample_pairs(image_rows, people, 400, np.random.default_rng(1))
+    matched_people = [person[x] for x, label in zip(many[0], many[2]) if label]
+    assert 0.4 < matched_people.count("A") / 200 < 0.6  # people are drawn uniformly, not by their number of images
+    with pytest.raises(ValueError, match="two images"):
+        siamese_network.sample_pairs(image_rows[[0, 3, 5]], people[[0, 3, 5]], 4, np.random.default_rng(0))
+
+
+def test_pair_batches_keep_or_resample_the_pairs():
+    pairs = [lfw.Pair("A", 1, "A", 2), lfw.Pair("A", 1, "B", 1), lfw.Pair("B", 1, "C", 1)]
+    index_a, index_b = np.asarray([0, 0, 2]), np.asarray([1, 2, 3])
+    labels = np.asarray([1.0, 0.0, 0.0], dtype=np.float32)
+    faces = np.arange(4, dtype=np.float32)[:, None, None, None] * np.ones((4, 105, 105, 1), np.float32)
+    image_rows, people = siamese_network.image_people(pairs, index_a, index_b, np.arange(3))
+    assert image_rows.tolist() == [0, 1, 2, 3] and people.tolist() == ["A", "A", "B", "C"]
+    fixed = siamese_network.PairBatches(faces, index_a, index_b, labels, image_rows, people, 2, resample=False, seed=0)
+    assert len(fixed) == 2
+    seen = set()
+    for index in range(len(fixed)):
+        (face_a, face_b), y = fixed[index]
+        seen |= {(int(p), int(q), float(t)) for p, q, t in zip(face_a[:, 0, 0, 0], face_b[:, 0, 0, 0], y)}
+    assert seen == {(0, 1, 1.0), (0, 2, 0.0), (2, 3, 0.0)}
+    fresh = siamese_network.PairBatches(faces, index_a, index_b, labels, image_rows, people, 4, resample=True, seed=0)
+    (face_a, face_b), y = fresh[0]
+    assert len(y) == 3 and y.sum() == 1
+    assert all((people[int(p)] == people[int(q)]) == bool(t) for p, q, t in zip(face_a[:, 0, 0, 0], face_b[:, 0, 0, 0], y))
+
+
+def test_people_images_adds_the_photos_the_pairs_leave_out(tmp_path, empty_cache):
+    fake_lfw(tmp_path)
+    images, index_a, index_b, labels, pairs = lfw.load_pairs("train", tmp_path, size=105, crop=150)
+    pool = siamese_network.image_people(pairs, index_a, index_b, np.arange(len(pairs)))
+    grown, (rows, people) = siamese_network.add_people_images(images, pairs, index_a, index_b, pool, tmp_path, 150)
+    assert len(grown) == len(images) + 1 and np.array_equal(grown[: len(images)], images)  # only Dee_Delta_0002 was missing
+    assert rows.tolist() == [*pool[0].tolist(), len(images)] and people[-1] == "Dee_Delta"
+    assert abs(float(grown[-1].mean()) - (40 * 3 + 20)) < 3  # Dee_Delta's second photo (see `face`)
+
+
 def test_best_threshold_separates_separable_scores():
     labels = np.asarray([0, 0, 1, 1])
     threshold = siamese_network.best_threshold(labels, np.asarray([0.1, 0.3, 0.6, 0.9]))
