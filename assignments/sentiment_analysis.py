@@ -388,9 +388,9 @@ def build_end_to_end_model(vectorizer, classifier: keras.Model, keep_last: int =
     Returns:
         A `keras.Model` mapping strings of shape (batch,) to probabilities of
         the positive class, shape (batch, 1). Saved as `.keras`, it loads with
-        `keras.saving.load_model(path, custom_objects={"standardize_review":
-        standardize_review, "KeepLastWords": KeepLastWords})` (import both:
-        `common.datasets.imdb` and this module). Give it strings as a
+        `keras.saving.load_model(path)` once this module is imported (it
+        registers `KeepLastWords`, and `common.datasets.imdb` registers
+        `standardize_review`). Give it strings as a
         `tf.constant` or a NumPy object array (`predict` rejects NumPy
         fixed-width `<U` arrays).
     """

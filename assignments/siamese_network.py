@@ -459,7 +459,7 @@ def build_augmentation(seed: int = 42) -> keras.Sequential:
     )
 
 
-def build_siamese(tower: keras.Model, l2: float = 2e-4, augmentation: keras.Model | None = None):
+def build_siamese(tower: keras.Model, l2: float = 2e-4):
     """The Siamese network and its scoring head.
 
     Returns:
@@ -474,11 +474,21 @@ def build_siamese(tower: keras.Model, l2: float = 2e-4, augmentation: keras.Mode
                               name="same_person")
     face_a = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face_a")
     face_b = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face_b")
-    a, b = (augmentation(face_a), augmentation(face_b)) if augmentation is not None else (face_a, face_b)
-    siamese = keras.Model([face_a, face_b], classifier(distance(tower(a), tower(b))), name="siamese")
+    siamese = keras.Model([face_a, face_b], classifier(distance(tower(face_a), tower(face_b))), name="siamese")
     embedding_a, embedding_b = keras.Input(shape=(dim,), name="embedding_a"), keras.Input(shape=(dim,), name="embedding_b")
     scorer = keras.Model([embedding_a, embedding_b], classifier(distance(embedding_a, embedding_b)), name="scorer")
     return siamese, scorer
+
+
+def with_augmentation(siamese: keras.Model, augmentation: keras.Model) -> keras.Model:
+    """The model that trains `siamese` on independently augmented faces (same weights; saved is `siamese` alone).
+
+    Keeping augmentation out of the saved model keeps it loadable: Keras 3.15
+    writes RandomShear's factor as [-0.1, 0.1] and then refuses that config on load.
+    """
+    face_a = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face_a")
+    face_b = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face_b")
+    return keras.Model([face_a, face_b], siamese([augmentation(face_a), augmentation(face_b)]), name="siamese_training")
 
 
 # %% [markdown]
@@ -531,16 +541,16 @@ def train(config: Config, images: np.ndarray, file_pairs, pool, validation, epoc
     """
     with strategy().scope():
         tower = build_tower(config.dropout, config.l2, config.embedding_dim, config.batch_norm, config.filters)
-        augmentation = build_augmentation(config.seed) if config.augment else None
-        siamese, scorer = build_siamese(tower, config.l2, augmentation)
+        siamese, scorer = build_siamese(tower, config.l2)
+        trainer = with_augmentation(siamese, build_augmentation(config.seed)) if config.augment else siamese
         steps = epochs * int(np.ceil(len(file_pairs[0]) / config.batch_size))
-        siamese.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, steps),
+        trainer.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, steps),
                         loss="binary_crossentropy", metrics=["accuracy"])
     x = images[..., None].astype("float32")
     batches = PairBatches(x, *file_pairs, *pool, config.batch_size, config.resample_pairs, config.seed)
     monitor = ValidationAUC(tower, scorer, x, *validation)
     started = time.perf_counter()
-    history = siamese.fit(batches, epochs=epochs, callbacks=[monitor], verbose=2)
+    history = trainer.fit(batches, epochs=epochs, callbacks=[monitor], verbose=2)
     return tower, scorer, siamese, history, time.perf_counter() - started
 
 

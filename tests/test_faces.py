@@ -163,6 +163,20 @@ def test_scorer_agrees_with_the_siamese_network():
     np.testing.assert_allclose(same.reshape(-1), 1 / (1 + np.exp(-scorer.get_layer("same_person").bias.numpy())), rtol=1e-5)
 
 
+def test_saved_siamese_network_loads_and_shares_the_training_weights(tmp_path):
+    import keras
+
+    tower = siamese_network.build_tower(embedding_dim=16, filters=(4, 4, 4, 4))
+    siamese, _ = siamese_network.build_siamese(tower)
+    trainer = siamese_network.with_augmentation(siamese, siamese_network.build_augmentation())
+    assert {id(w) for w in trainer.trainable_weights} == {id(w) for w in siamese.trainable_weights}
+    siamese.save(tmp_path / "siamese.keras")
+    loaded = keras.saving.load_model(tmp_path / "siamese.keras")  # no augmentation inside: it loads without custom objects
+    faces = np.random.default_rng(0).uniform(0, 255, (2, 105, 105, 1)).astype("float32")
+    np.testing.assert_allclose(loaded.predict([faces[:1], faces[1:]], verbose=0),
+                               siamese.predict([faces[:1], faces[1:]], verbose=0), rtol=1e-5)
+
+
 def test_split_by_person_keeps_people_apart():
     rng = np.random.default_rng(0)
     names = [f"P{i}" for i in range(40)]

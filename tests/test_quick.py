@@ -34,3 +34,5 @@ def test_quick_mode_reaches_its_bar(name, data_dir, tmp_path):
     assert any(f.endswith(".png") for f in files), files
     assert any(f.endswith(".keras") for f in files), files
     assert not any(f.startswith(".") for f in files), files  # no temporary leftovers
+    for path in output.glob("*.keras"):  # every saved model loads back with the module imported, no custom_objects
+        assert isinstance(keras.saving.load_model(path), keras.Model), path

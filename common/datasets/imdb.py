@@ -10,6 +10,7 @@ part of the official archive is ignored). Tokenising and padding use
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 
 from common.datasets.base import extract, find_file
@@ -56,8 +57,13 @@ def load_imdb(data_dir=None, train_samples: int = 0, test_samples: int = 0, seed
     return splits[0], splits[1]
 
 
+@keras.saving.register_keras_serializable(package="imdb")
 def standardize_review(text):
-    """Lower-case, drop the `<br />` tags of the IMDB HTML, strip punctuation (a tf.string op)."""
+    """Lower-case, drop the `<br />` tags of the IMDB HTML, strip punctuation (a tf.string op).
+
+    Registered with Keras, so a saved model holding a `TextVectorization` with
+    this standardisation loads once this module is imported.
+    """
     import re
     import string
 
@@ -80,8 +86,6 @@ def make_vectorizer(texts, max_tokens: int = 20000, sequence_length: int = 200):
         A layer mapping a batch of strings, shape (batch,), to int64 token ids
         of shape (batch, sequence_length).
     """
-    import keras
-
     vectorizer = keras.layers.TextVectorization(
         max_tokens=max_tokens,
         output_sequence_length=sequence_length,
