@@ -206,9 +206,11 @@ class Config(BaseConfig):
     crop: int = field(150, "side of the central square cut from the 250x250 photo before resizing to 105", minimum=32)
     validation_people: float = field(0.15, "fraction of the training people held out for validation", minimum=0.01)
     train_pairs: int = field(0, "training pairs to use (0: all)", minimum=0)
-    resample_pairs: bool = field(False, "draw fresh balanced pairs of the training images every epoch (else the file's pairs)")
+    pairs: str = field("file", "training pairs: the file's; 'resample', fresh balanced pairs of the training images every "
+                       "epoch; 'batch-all', every pair within batches of 2 images of each of batch-size people",
+                       choices=("file", "resample", "batch-all"))
     train_images: str = field("pairs", "images to resample from: those of the file's training pairs, or every LFW-a image "
-                              "of the training people (LFW's unrestricted protocol; implies --resample-pairs)", choices=("pairs", "people"))
+                              "of the training people (LFW's unrestricted protocol; not with --pairs file)", choices=("pairs", "people"))
     test_pairs: int = field(0, "test pairs to evaluate (0: all 1,000)", minimum=0)
     ways: tuple[int, ...] = field((2, 5, 10, 20), "N of the N-way one-shot tasks", minimum=2)
     sweep: bool = field(False, "run the learning-rate x batch-size x dropout grid instead of one training")
@@ -383,6 +385,44 @@ class PairBatches(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.epoch_pairs[0]))
 
 
+class PeopleBatches(keras.utils.PyDataset):
+    """Batches `(faces, same)` for `--pairs batch-all`: two photos each of `people_per_batch` people.
+
+    `faces`: float32 (n_images, 105, 105, 1); `image_rows`, `people`: the
+    photos to draw from and their persons (people with one photo are skipped).
+    Every epoch walks the people in a fresh random order, `steps` batches of
+    `people_per_batch` people, two distinct photos each. A batch is faces
+    (2P, 105, 105, 1) and `same` float32 (2P, 2P), 1 where two faces show
+    one person.
+    """
+
+    def __init__(self, faces, image_rows, people, people_per_batch: int, steps: int, seed: int):
+        super().__init__()
+        self.faces, self.size, self.steps = faces, people_per_batch, steps
+        by_person: dict[str, list[int]] = {}
+        for row, person in zip(image_rows, people):
+            by_person.setdefault(person, []).append(int(row))
+        self.photos = [np.asarray(rows) for _, rows in sorted(by_person.items()) if len(rows) >= 2]
+        if len(self.photos) < 2:
+            raise ValueError("PeopleBatches needs at least two people with two photos each")
+        self.size = min(self.size, len(self.photos))
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self):
+        return self.steps
+
+    def __getitem__(self, index):
+        chosen = self.order[index * self.size:(index + 1) * self.size]
+        rows = np.stack([self.rng.choice(self.photos[p], 2, replace=False) for p in chosen]).reshape(-1)
+        person = np.repeat(np.arange(len(chosen)), 2)
+        return self.faces[rows], (person[:, None] == person[None, :]).astype("float32")
+
+    def on_epoch_end(self):
+        rounds = -(-self.steps * self.size // len(self.photos))
+        self.order = np.concatenate([self.rng.permutation(len(self.photos)) for _ in range(rounds)])
+
+
 def subsample(indices: np.ndarray, labels: np.ndarray, count: int, seed: int) -> np.ndarray:
     """At most `count` of `indices`, half matched and half mismatched where possible (0: all), sorted."""
     if not count or count >= len(indices):
@@ -491,6 +531,46 @@ def with_augmentation(siamese: keras.Model, augmentation: keras.Model) -> keras.
     return keras.Model([face_a, face_b], siamese([augmentation(face_a), augmentation(face_b)]), name="siamese_training")
 
 
+@keras.saving.register_keras_serializable(package="siamese_network")
+class AllPairsL1(layers.Layer):
+    """|e_i - e_j| for every pair of a batch of embeddings: (batch, dim) -> (batch, batch, dim)."""
+
+    def call(self, embeddings):
+        return ops.abs(ops.expand_dims(embeddings, 1) - ops.expand_dims(embeddings, 0))
+
+
+def build_all_pairs_trainer(siamese: keras.Model, augmentation: keras.Model | None = None) -> keras.Model:
+    """The model that trains `siamese` on every pair of a batch of faces (same tower and head).
+
+    Input: float32 (batch, 105, 105, 1), 0..255. Output: (batch, batch, 1)
+    same-person probabilities of every ordered pair, from the weighted L1
+    distance of `siamese` (its `same_person` layer). Each face is embedded
+    once and compared with all others: a batch of 2 photos of each of P people
+    gives P matched pairs and 2P(P - 1) mismatched ones (ordered), where
+    two-image pair batches give P pairs in all for the same tower cost.
+    """
+    faces = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="faces")
+    x = augmentation(faces) if augmentation is not None else faces
+    tower, classifier = siamese.get_layer("tower"), siamese.get_layer("same_person")
+    return keras.Model(faces, classifier(AllPairsL1(name="all_pairs_l1")(tower(x))), name="siamese_all_pairs")
+
+
+def balanced_pair_loss(same, probabilities):
+    """Binary cross-entropy over the off-diagonal pairs, matched and mismatched pairs weighted half each.
+
+    `same`: float (batch, batch), 1 where faces i and j show one person;
+    `probabilities`: (batch, batch, 1) from `build_all_pairs_trainer`.
+    The diagonal (a face with itself) is left out.
+    """
+    p = ops.clip(ops.reshape(probabilities, ops.shape(same)), 1e-7, 1 - 1e-7)  # Keras may have squeezed the last axis
+    same = ops.cast(same, p.dtype)
+    off_diagonal = 1.0 - ops.eye(ops.shape(same)[0], dtype=p.dtype)
+    matched, mismatched = same * off_diagonal, (1.0 - same) * off_diagonal
+    loss_matched = -ops.sum(matched * ops.log(p)) / ops.maximum(ops.sum(matched), 1.0)
+    loss_mismatched = -ops.sum(mismatched * ops.log(1.0 - p)) / ops.maximum(ops.sum(mismatched), 1.0)
+    return 0.5 * (loss_matched + loss_mismatched)
+
+
 # %% [markdown]
 # ## Training
 #
@@ -542,12 +622,20 @@ def train(config: Config, images: np.ndarray, file_pairs, pool, validation, epoc
     with strategy().scope():
         tower = build_tower(config.dropout, config.l2, config.embedding_dim, config.batch_norm, config.filters)
         siamese, scorer = build_siamese(tower, config.l2)
-        trainer = with_augmentation(siamese, build_augmentation(config.seed)) if config.augment else siamese
-        steps = epochs * int(np.ceil(len(file_pairs[0]) / config.batch_size))
-        trainer.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, steps),
-                        loss="binary_crossentropy", metrics=["accuracy"])
+        augmentation = build_augmentation(config.seed) if config.augment else None
+        steps_per_epoch = int(np.ceil(len(file_pairs[0]) / config.batch_size))  # every mode: 2 x batch-size faces a step
+        optimizer = make_optimizer(config.optimizer, config.learning_rate, epochs * steps_per_epoch)
+        if config.pairs == "batch-all":
+            trainer = build_all_pairs_trainer(siamese, augmentation)
+            trainer.compile(optimizer=optimizer, loss=balanced_pair_loss)
+        else:
+            trainer = with_augmentation(siamese, augmentation) if augmentation is not None else siamese
+            trainer.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
     x = images[..., None].astype("float32")
-    batches = PairBatches(x, *file_pairs, *pool, config.batch_size, config.resample_pairs, config.seed)
+    if config.pairs == "batch-all":
+        batches = PeopleBatches(x, *pool, config.batch_size, steps_per_epoch, config.seed)
+    else:
+        batches = PairBatches(x, *file_pairs, *pool, config.batch_size, config.pairs == "resample", config.seed)
     monitor = ValidationAUC(tower, scorer, x, *validation)
     started = time.perf_counter()
     history = trainer.fit(batches, epochs=epochs, callbacks=[monitor], verbose=2)
@@ -735,6 +823,8 @@ def check_config(config: Config) -> None:
             raise InputError(f"{flag} must be in [0, 1), got {' '.join(map(str, values))}")
     if len(config.filters) != 4:
         raise InputError(f"--filters takes 4 numbers (the 10x10, 7x7, 4x4 and 4x4 convolutions), got {len(config.filters)}")
+    if config.train_images == "people" and config.pairs == "file":
+        raise InputError("--train-images people needs --pairs resample or --pairs batch-all (the file's pairs use the file's images)")
     if not config.validation_people < 0.5:
         raise InputError(f"--validation-people must be below 0.5, got {config.validation_people}")
 
@@ -769,8 +859,6 @@ def main(argv=None) -> dict:
     """Train and evaluate the Siamese network (or run the sweep); write runs/siamese_network/; return metrics.json's content."""
     config = parse_config(Config, QUICK, argv, description=__doc__)
     check_config(config)
-    if config.train_images == "people":
-        config = replace(config, resample_pairs=True)
     keras.utils.set_random_seed(config.seed)
     run = Run("siamese_network", config)
     images, index_a, index_b, labels, pairs = load_pairs("train", config.data_dir, IMAGE_SIZE, config.crop)

@@ -232,6 +232,40 @@ def test_people_images_adds_the_photos_the_pairs_leave_out(tmp_path, empty_cache
     assert abs(float(grown[-1].mean()) - (40 * 3 + 20)) < 3  # Dee_Delta's second photo (see `face`)
 
 
+def test_people_batches_hold_two_photos_of_each_person():
+    image_rows = np.arange(9)
+    people = np.asarray(["A", "A", "A", "B", "B", "C", "D", "D", "E"])  # C and E have one photo: never drawn
+    faces = np.arange(9, dtype=np.float32)[:, None, None, None] * np.ones((9, 105, 105, 1), np.float32)
+    batches = siamese_network.PeopleBatches(faces, image_rows, people, 2, steps=3, seed=0)
+    assert len(batches) == 3
+    drawn = set()
+    for index in range(len(batches)):
+        x, same = batches[index]
+        rows = x[:, 0, 0, 0].astype(int)
+        assert x.shape == (4, 105, 105, 1) and same.shape == (4, 4) and same.dtype == np.float32
+        assert rows[0] != rows[1] and rows[2] != rows[3]  # two distinct photos per person
+        assert same.tolist() == [[float(people[i] == people[j]) for j in rows] for i in rows]
+        drawn |= {people[r] for r in rows}
+    assert drawn == {"A", "B", "D"}
+
+
+def test_all_pairs_trainer_scores_every_pair_like_the_siamese_network():
+    tower = siamese_network.build_tower(embedding_dim=8, filters=(4, 4, 4, 4))
+    siamese, _ = siamese_network.build_siamese(tower)
+    trainer = siamese_network.build_all_pairs_trainer(siamese)
+    faces = np.random.default_rng(0).uniform(0, 255, (3, 105, 105, 1)).astype("float32")
+    matrix = trainer.predict(faces, verbose=0)
+    assert matrix.shape == (3, 3, 1)
+    np.testing.assert_allclose(matrix[0, 2, 0], siamese.predict([faces[:1], faces[2:]], verbose=0)[0, 0], rtol=1e-5)
+
+
+def test_balanced_pair_loss_weighs_matched_and_mismatched_halves_and_skips_the_diagonal():
+    same = np.asarray([[1, 1, 0], [1, 1, 0], [0, 0, 1]], np.float32)
+    p = np.asarray([[0.01, 0.8, 0.3], [0.8, 0.01, 0.4], [0.3, 0.4, 0.01]], np.float32)[..., None]
+    expected = 0.5 * -np.log(0.8) + 0.5 * -np.mean(np.log([0.7, 0.6, 0.7, 0.6]))
+    assert float(siamese_network.balanced_pair_loss(same, p)) == pytest.approx(expected, rel=1e-5)
+
+
 def test_best_threshold_separates_separable_scores():
     labels = np.asarray([0, 0, 1, 1])
     threshold = siamese_network.best_threshold(labels, np.asarray([0.1, 0.3, 0.6, 0.9]))
@@ -258,6 +292,12 @@ def test_pixel_similarity_prefers_the_same_image():
     similarity = siamese_network.pixel_similarity(images)
     scores = similarity(np.asarray([0, 0, 0]), np.asarray([0, 1, 2]))
     assert np.argmax(scores) == 0
+
+
+def test_people_images_need_resampled_pairs(tmp_path):
+    with pytest.raises(InputError, match="--train-images people"):
+        siamese_network.main(["--train-images", "people", "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
 
 
 def test_bad_dropout_is_an_input_error_before_loading(tmp_path):
