@@ -194,7 +194,7 @@ KOCH_FILTERS = (64, 128, 128, 256)  # filters of the four convolutions (10x10, 7
 @dataclass
 class Config(BaseConfig):
     epochs: int = field(20, "training epochs", minimum=1)
-    batch_size: int = field(32, "pairs per batch", minimum=1)
+    batch_size: int = field(32, "pairs per batch; with --pairs batch-all, people per batch (two photos each)", minimum=1)
     optimizer: str = field("adam", "adam, or sgd (momentum 0.9, as in the paper; try --learning-rate 0.01)", choices=("sgd", "adam"))
     learning_rate: float = field(1e-4, "peak learning rate (cosine decay to 1%)", minimum=0)
     dropout: float = field(0.0, "dropout before the 4,096-unit embedding layer", minimum=0)
@@ -206,10 +206,10 @@ class Config(BaseConfig):
     crop: int = field(150, "side of the central square cut from the 250x250 photo before resizing to 105", minimum=32)
     validation_people: float = field(0.15, "fraction of the training people held out for validation", minimum=0.01)
     train_pairs: int = field(0, "training pairs to use (0: all)", minimum=0)
-    pairs: str = field("file", "training pairs: the file's; 'resample', fresh balanced pairs of the training images every "
+    pairs: str = field("batch-all", "training pairs: 'file', the file's; 'resample', fresh balanced pairs of the training images every "
                        "epoch; 'batch-all', every pair within batches of 2 images of each of batch-size people",
                        choices=("file", "resample", "batch-all"))
-    train_images: str = field("pairs", "images to resample from: those of the file's training pairs, or every LFW-a image "
+    train_images: str = field("people", "images to resample from: those of the file's training pairs, or every LFW-a image "
                               "of the training people (LFW's unrestricted protocol; not with --pairs file)", choices=("pairs", "people"))
     test_pairs: int = field(0, "test pairs to evaluate (0: all 1,000)", minimum=0)
     ways: tuple[int, ...] = field((2, 5, 10, 20), "N of the N-way one-shot tasks", minimum=2)
@@ -234,7 +234,12 @@ FULL_BAR = ("test_accuracy", ">=", 0.75)
 # `load_pairs` returns each distinct image once and, per pair, the rows of its
 # two images. Splitting by person keeps the validation people unseen in
 # training, as the test people are (LFW's development pairs have disjoint
-# people in train and test).
+# people in train and test). What the network trains on (`--pairs`,
+# `--train-images`): the file's fixed pairs; fresh balanced pairs every epoch
+# (`PairBatches`); or batches of two photos each of 32 people in which every
+# pair is scored (`PeopleBatches`, the default). The photos are those of the
+# file's training pairs, or (the default) every LFW-a photo of the training
+# people, which LFW's *unrestricted* protocol allows.
 
 
 # %%
@@ -576,8 +581,14 @@ def balanced_pair_loss(same, probabilities):
 #
 # Binary cross-entropy; Adam, or SGD with momentum 0.9 (Koch et al. raise
 # momentum from 0.5 to 0.9 and decay the learning rate per epoch; a cosine
-# decay plays that role here). The validation AUC is computed after every epoch
-# from embeddings of the validation images, and the best epoch's weights are kept.
+# decay plays that role here). With `--pairs batch-all` each face of a batch
+# is embedded once and every ordered pair of the batch is scored by the same
+# weighted-L1 head: 64 faces of 32 people give 64 matched and 3,968
+# mismatched pairs for the tower cost of 32 two-image pairs, and the loss
+# weighs the matched and the mismatched half equally. Every mode runs the
+# same number of steps per epoch (the file's training pairs / batch size).
+# The validation AUC is computed after every epoch from embeddings of the
+# validation images, and the best epoch's weights are kept.
 
 
 # %%

@@ -296,7 +296,8 @@ def test_pixel_similarity_prefers_the_same_image():
 
 def test_people_images_need_resampled_pairs(tmp_path):
     with pytest.raises(InputError, match="--train-images people"):
-        siamese_network.main(["--train-images", "people", "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")])
+        siamese_network.main(["--train-images", "people", "--pairs", "file",
+                              "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")])
     assert not (tmp_path / "out").exists()
 
 
