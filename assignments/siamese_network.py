@@ -209,7 +209,7 @@ class Config(BaseConfig):
     pairs: str = field("batch-all", "training pairs: 'file', the file's; 'resample', fresh balanced pairs of the training images every "
                        "epoch; 'batch-all', every pair within batches of 2 images of each of batch-size people",
                        choices=("file", "resample", "batch-all"))
-    train_images: str = field("people", "images to resample from: those of the file's training pairs, or every LFW-a image "
+    train_images: str = field("pairs", "images to resample from: those of the file's training pairs, or every LFW-a image "
                               "of the training people (LFW's unrestricted protocol; not with --pairs file)", choices=("pairs", "people"))
     test_pairs: int = field(0, "test pairs to evaluate (0: all 1,000)", minimum=0)
     ways: tuple[int, ...] = field((2, 5, 10, 20), "N of the N-way one-shot tasks", minimum=2)
