@@ -238,8 +238,8 @@ FULL_BAR = ("test_accuracy", ">=", 0.75)
 # `--train-images`): the file's fixed pairs; fresh balanced pairs every epoch
 # (`PairBatches`); or batches of two photos each of 32 people in which every
 # pair is scored (`PeopleBatches`, the default). The photos are those of the
-# file's training pairs, or (the default) every LFW-a photo of the training
-# people, which LFW's *unrestricted* protocol allows.
+# file's training pairs (the default), or every LFW-a photo of the training
+# people (`--train-images people`, which LFW's *unrestricted* protocol allows).
 
 
 # %%
