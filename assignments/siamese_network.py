@@ -24,7 +24,7 @@ people must be validation people), so it is topped up with mismatched pairs
 of its own images until it is balanced (168 + 168 pairs). The tower has the
 paper's layers (ReLU convolutions 64@10x10, 128@7x7, 128@4x4, 256@4x4, max
 pooling, L2 weight regularisation, a 4,096-unit sigmoid embedding), with
-optional dropout before the embedding, and two departures, both measured
+optional dropout before the embedding, and three departures, all measured
 here on the CPU budget of this suite:
 
 - *Batch normalisation after each convolution* (`--no-batch-norm` for the
@@ -37,13 +37,24 @@ here on the CPU budget of this suite:
   inputs, which saturates every sigmoid at 0 or 1 and stalls learning;
   He-normal convolutions and a Glorot-uniform embedding layer (Keras'
   default) keep the units in range.
+- *Every pair of a batch* (`--pairs batch-all`; `--pairs file` for the
+  file's 1,736 fixed training pairs). The training photos (the 1,777
+  photos of the 682 training people with two or more photos in the
+  training pairs, of 2,791 photos and 1,696 people in all) are drawn as two
+  photos each of 32 people per batch; each face is
+  embedded once and every ordered pair of the 64 faces is scored by the
+  same weighted-L1 head: 64 matched and 3,968 mismatched pairs a step for
+  the tower cost of 32 two-image pairs, the two halves weighted equally in
+  the loss. The model, its pairs of photos and its evaluation are
+  unchanged; the training sees many more of the comparisons the file's
+  photos allow. Measured with the quick towers for 8 epochs (table below),
+  this is the one change that mattered: test AUC 0.826 against 0.747.
 
 Training minimises binary cross-entropy with Adam at 1e-4 (`--optimizer sgd
 --learning-rate 0.01` for SGD with momentum 0.9 as in the paper) on a
-cosine-decayed learning rate, with each image of a pair augmented
-independently (flips, rotations up to +-10 degrees, shifts and zooms up to
-5%, shear up to 0.1), keeping the weights of the best validation epoch
-(validation AUC).
+cosine-decayed learning rate, with each face augmented independently
+(flips, rotations up to +-10 degrees, shifts and zooms up to 5%, shear up
+to 0.1), keeping the weights of the best validation epoch (validation AUC).
 Evaluation, on the test pairs: the decision threshold that maximises
 *validation* accuracy, the test accuracy at that threshold, the test ROC AUC
 and ROC curve, and N-way one-shot accuracy (N = 2, 5, 10, 20) for the
@@ -60,8 +71,9 @@ distance between the standardised 105x105 images. Chance is 1/N.
 
 **Run it.**
 
-    python assignments/siamese_network.py                 # full: 20 epochs, Adam, all 1,736 training pairs
+    python assignments/siamese_network.py                 # full: 20 epochs, Adam, every pair of each batch of the training photos
     python assignments/siamese_network.py --quick         # quarter-width towers (16-32-32-64, 512 units), 3 epochs at 1e-3
+    python assignments/siamese_network.py --pairs file    # the file's 1,736 fixed training pairs, as in the handout
     python assignments/siamese_network.py --optimizer sgd --learning-rate 0.01   # the paper's optimiser
     python assignments/siamese_network.py --sweep --quick # the hyper-parameter grid, shortened
 
