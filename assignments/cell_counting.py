@@ -38,7 +38,7 @@ training crops, flips and rotations drawn fresh every epoch):
 
 | mode  | mean predictor | baseline CNN | deeper CNN | UNet | time (wall) | CPU time (user + sys) |
 |-------|----------------|--------------|------------|------|-------------|-----------------------|
-| quick | 59.06          | 46.25        | 11.67      | 7.99 | 85 s (lightly loaded machine) | 103 s       |
+| quick | 59.06          | 46.25        | 11.67      | 7.99 | 74.8 s idle (85 s lightly loaded) | 103 s       |
 | full  | 59.06          | 6.86         | 4.90       | 2.74 | 48.5 min (shared with a second training) | 2,659 s |
 
 The full run shared the 2 cores with another training most of the time, so

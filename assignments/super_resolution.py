@@ -48,7 +48,7 @@ Keras 3.15, seed 42; PSNR in dB, Y channel, 2-pixel border shaved):
 
 | mode  | CSet5 bicubic | CSet5 SRCNN-MSE | CSet5 SRCNN-perceptual | CSet14 bicubic | CSet14 SRCNN-MSE | CSet14 SRCNN-perceptual | time (wall, shared machine) | CPU time (user + sys) |
 |-------|---------------|-----------------|------------------------|----------------|------------------|-------------------------|-----------------------------|-----------------------|
-| quick | 33.69         | 34.97 (+1.28)   | 33.24                  | 30.35          | 31.37            | 30.13                   | 117 s (2 other trainings running) | 73 s            |
+| quick | 33.69         | 34.97 (+1.28)   | 33.24                  | 30.35          | 31.37            | 30.13                   | 59.3 s idle; 117 s (2 other trainings running) | 73 s            |
 | full  | 33.69         | 36.15 (+2.46)   | 35.03                  | 30.35          | 32.15            | 31.43                   | 21 min                      | 999 s                 |
 
 SSIM (Y) in the full run: CSet5 bicubic 0.9308, MSE 0.9518, perceptual
