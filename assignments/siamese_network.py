@@ -342,6 +342,14 @@ def image_people(pairs, index_a, index_b, rows) -> tuple[np.ndarray, np.ndarray]
     return image_rows, np.asarray([person[r] for r in image_rows])
 
 
+def photos_by_person(image_rows, people) -> dict[str, np.ndarray]:
+    """`{person: int (k,) image rows}` in the given row order, the people sorted by name."""
+    groups: dict[str, list[int]] = {}
+    for row, person in zip(image_rows, people):
+        groups.setdefault(str(person), []).append(int(row))
+    return {person: np.asarray(groups[person], dtype=np.int64) for person in sorted(groups)}
+
+
 def add_people_images(images, pairs, index_a, index_b, pool, data_dir, crop: int):
     """Append every LFW-a image of the people in `pool` that `images` lacks; return `(images, pool)` grown.
 
@@ -377,10 +385,8 @@ def sample_pairs(image_rows, people, count: int, rng: np.random.Generator):
     Raises:
         ValueError: no person has two images, or there is only one person.
     """
-    by_person: dict[str, np.ndarray] = {}
-    for person in np.unique(people):
-        by_person[person] = np.asarray(image_rows)[np.asarray(people) == person]
-    names = np.asarray(sorted(by_person))
+    by_person = photos_by_person(image_rows, people)
+    names = np.asarray(list(by_person))
     several = np.asarray([name for name in names if len(by_person[name]) >= 2])
     if len(several) == 0 or len(names) < 2:
         raise ValueError("sample_pairs needs a person with two images and at least two people")
@@ -446,10 +452,7 @@ class PeopleBatches(keras.utils.PyDataset):
     def __init__(self, faces, image_rows, people, people_per_batch: int, steps: int, seed: int):
         super().__init__()
         self.faces, self.size, self.steps = faces, people_per_batch, steps
-        by_person: dict[str, list[int]] = {}
-        for row, person in zip(image_rows, people):
-            by_person.setdefault(person, []).append(int(row))
-        self.photos = [np.asarray(rows) for _, rows in sorted(by_person.items()) if len(rows) >= 2]
+        self.photos = [rows for rows in photos_by_person(image_rows, people).values() if len(rows) >= 2]
         if len(self.photos) < 2:
             raise ValueError("PeopleBatches needs at least two people with two photos each")
         self.size = min(self.size, len(self.photos))
@@ -759,10 +762,8 @@ def one_shot_tasks(pairs, rows_a, rows_b, pool_rows, pool_people, n_way: int, se
         leaves fewer than n_way - 1 other people in the pool are skipped.
     """
     rng = np.random.default_rng(seed)
-    by_person: dict[str, list[int]] = {}
-    for row, person in zip(pool_rows, pool_people):
-        by_person.setdefault(person, []).append(int(row))
-    people = np.asarray(sorted(by_person))
+    by_person = photos_by_person(pool_rows, pool_people)
+    people = np.asarray(list(by_person))
     tasks = []
     for pair, row_a, row_b in zip(pairs, rows_a, rows_b):
         others = people[people != pair.name_a]
