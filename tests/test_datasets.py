@@ -89,6 +89,18 @@ def test_make_vectorizer_strips_html_and_pads(tmp_path):
     assert ids[0].tolist()[:2] == [vocabulary.index("great"), vocabulary.index("movie")] and ids[0, 2:].sum() == 0
 
 
+def test_vectorizer_with_c1_characters_saves_and_loads(tmp_path):
+    import keras
+
+    texts = np.array(["wait\x85 what \x96 a film", "caf\u00e9 film"])  # Windows-1252 ellipsis / dash read as Latin-1
+    vectorizer = make_vectorizer(texts, max_tokens=20, sequence_length=4)
+    assert not any(any("\x80" <= c <= "\x9f" for c in token) for token in vectorizer.get_vocabulary())
+    model = keras.Sequential([keras.Input(shape=(), dtype="string"), vectorizer])
+    model.save(tmp_path / "vectorizer.keras")  # a U+0085 token would come back as a line break and fail to load
+    loaded = keras.saving.load_model(tmp_path / "vectorizer.keras")
+    assert loaded.layers[0].get_vocabulary() == vectorizer.get_vocabulary()
+
+
 def test_load_shakespeare_and_gutenberg_stripping(tmp_path, empty_cache):
     (tmp_path / "shakespeare").mkdir()
     (tmp_path / "shakespeare" / "tiny_shakespeare.txt").write_text("First Citizen:\r\nBefore we proceed\n")

@@ -59,7 +59,7 @@ def load_imdb(data_dir=None, train_samples: int = 0, test_samples: int = 0, seed
 
 @keras.saving.register_keras_serializable(package="imdb")
 def standardize_review(text):
-    """Lower-case, drop the `<br />` tags of the IMDB HTML, strip punctuation (a tf.string op).
+    """Lower-case, drop the `<br />` tags of the IMDB HTML and C1 control characters, strip punctuation (a tf.string op).
 
     Registered with Keras, so a saved model holding a `TextVectorization` with
     this standardisation loads once this module is imported.
@@ -71,6 +71,10 @@ def standardize_review(text):
 
     text = tf.strings.lower(text)
     text = tf.strings.regex_replace(text, "<br\\s*/?>", " ")
+    # C1 control characters (U+0080-U+009F: Windows-1252 dashes and ellipses decoded as Latin-1 in
+    # some reviews) become spaces: as vocabulary tokens, U+0085 reads back as a line break and the
+    # saved TextVectorization would no longer load.
+    text = tf.strings.regex_replace(text, "[\\x{80}-\\x{9f}]", " ")
     return tf.strings.regex_replace(text, f"[{re.escape(string.punctuation)}]", "")
 
 
