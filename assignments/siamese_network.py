@@ -317,10 +317,8 @@ def balanced_pairs(pairs, index_a, index_b, rows, seed: int):
     rng = np.random.default_rng(seed)
     a, b = [int(index_a[i]) for i in rows], [int(index_b[i]) for i in rows]
     labels = [float(pairs[i].same) for i in rows]
-    person = {}
-    for i in rows:
-        person[int(index_a[i])], person[int(index_b[i])] = pairs[i].name_a, pairs[i].name_b
-    images = np.asarray(sorted(person))
+    images, names = image_people(pairs, index_a, index_b, rows)
+    person = dict(zip(images.tolist(), names.tolist()))
     missing, existing = int(sum(labels)) * 2 - len(labels), {(x, y) for x, y in zip(a, b)}
     while missing > 0 and len(set(person.values())) > 1:
         x, y = (int(v) for v in rng.choice(images, 2, replace=False))
