@@ -28,7 +28,7 @@ full: $(STAMP)
 # Shape tests, real-data quick tests (when ASSIGNMENTS_DATA_DIR is set),
 # pretrained-weight tests and bad-input tests.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -m ""
 
 # The assignments as Jupyter notebooks, in notebooks/.
 notebooks: $(STAMP)

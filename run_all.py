@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -55,11 +56,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = _Parser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="run each assignment's quick mode (default: full)")
-    parser.add_argument("--only", default="", help="comma-separated assignment names (default: every built one)")
+    parser = _Parser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="run each assignment's quick mode (default: full)"
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated assignment names (default: every built one)"
+    )
     parser.add_argument("--output-dir", default="runs", help="results folder (default: runs)")
-    parser.add_argument("--data-dir", default=None, help="data folder (default: $ASSIGNMENTS_DATA_DIR)")
+    parser.add_argument(
+        "--data-dir", default=None, help="data folder (default: $ASSIGNMENTS_DATA_DIR)"
+    )
     parser.add_argument("--list", action="store_true", help="list the assignments and exit")
     return parser.parse_args(argv)
 
@@ -78,7 +87,9 @@ def select(only: str) -> list[str]:
         if name not in ASSIGNMENTS:
             raise ValueError(f"unknown assignment {name!r}; choose from: {', '.join(built)}")
         if name not in built:
-            raise ValueError(f"assignment {name!r} is planned but not built yet; built: {', '.join(built)}")
+            raise ValueError(
+                f"assignment {name!r} is planned but not built yet; built: {', '.join(built)}"
+            )
     return names
 
 
@@ -89,23 +100,48 @@ def run_one(name: str, args: argparse.Namespace, output_dir: Path) -> dict:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     metrics_path = run_dir / "metrics.json"
     metrics_path.unlink(missing_ok=True)  # never report a stale result
-    command = [sys.executable, str(ROOT / "assignments" / f"{name}.py"), "--output-dir", str(run_dir)]
+    command = [
+        sys.executable,
+        str(ROOT / "assignments" / f"{name}.py"),
+        "--output-dir",
+        str(run_dir),
+    ]
     if args.quick:
         command.append("--quick")
     if args.data_dir:
         command += ["--data-dir", args.data_dir]
+    environment = dict(os.environ)
+    for variable in ("ASSIGNMENTS_DATA_DIR", "ASSIGNMENTS_CACHE_DIR"):  # the child runs in ROOT
+        if environment.get(variable):
+            environment[variable] = str(Path(environment[variable]).expanduser().absolute())
     started = time.perf_counter()
     with open(log_path, "w") as log:
-        code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        code = subprocess.call(
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=environment
+        )
     seconds = time.perf_counter() - started
-    row = {"assignment": name, "exit_code": code, "seconds": round(seconds, 1), "log": str(log_path)}
+    row = {
+        "assignment": name,
+        "exit_code": code,
+        "seconds": round(seconds, 1),
+        "log": str(log_path),
+    }
     if metrics_path.is_file():
         record = json.loads(metrics_path.read_text())
-        bar = record["bar"]
-        row.update(metric=bar["metric"], value=record["metrics"].get(bar["metric"]), bar=bar["text"], passed=record["passed"])
+        row.update(
+            metric=record["headline"]["metric"],
+            value=record["headline"]["value"],
+            bar=record["bar"]["text"],
+            conditions=record["bar"]["conditions"],
+            passed=record["passed"],
+        )
     else:
         row.update(metric="", value=None, bar="", passed=False)
-    row["status"] = "pass" if code == 0 and row["passed"] else ("crash" if not metrics_path.is_file() else "miss")
+    row["status"] = (
+        "pass"
+        if code == 0 and row["passed"]
+        else ("crash" if not metrics_path.is_file() else "miss")
+    )
     return row
 
 
@@ -114,15 +150,27 @@ def summary_table(rows: list[dict], quick: bool) -> str:
     lines = [
         f"# {'Quick' if quick else 'Full'} run of {len(rows)} assignment(s)",
         "",
-        "| assignment | metric | value | bar | result | seconds |",
+        "| assignment | headline metric | value | bar (every condition, measured) | result | seconds |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:
         value = "" if row["value"] is None else f"{row['value']:.4g}"
-        lines.append(f"| {row['assignment']} | {row['metric']} | {value} | {row['bar']} | {row['status'].upper()} | {row['seconds']} |")
+        conditions = "; ".join(
+            f"{c['metric']} {c['comparison']} {c['value']}: {_number(c['measured'])}"
+            f"{'' if c['holds'] else ' (MISS)'}"
+            for c in row.get("conditions", [])
+        )
+        lines.append(
+            f"| {row['assignment']} | {row['metric']} | {value} | {conditions} "
+            f"| {row['status'].upper()} | {row['seconds']} |"
+        )
     passed = sum(row["status"] == "pass" for row in rows)
     lines += ["", f"{passed} of {len(rows)} passed, total {sum(r['seconds'] for r in rows):.0f} s."]
     return "\n".join(lines) + "\n"
+
+
+def _number(value) -> str:
+    return "nan" if value is None else f"{value:.4g}"
 
 
 def main(argv=None) -> int:
@@ -140,26 +188,46 @@ def main(argv=None) -> int:
     if args.data_dir and not Path(args.data_dir).is_dir():
         print(f"run_all.py: error: the data folder {args.data_dir} does not exist", file=sys.stderr)
         return 2
-    output_dir = Path(args.output_dir)
+    # Relative paths are relative to where run_all was started; children run in ROOT.
+    output_dir = Path(args.output_dir).expanduser().absolute()
+    if args.data_dir:
+        args.data_dir = str(Path(args.data_dir).expanduser().absolute())
     from tqdm import tqdm
 
     rows = []
     progress = tqdm(names, unit="assignment", file=sys.stdout, dynamic_ncols=True)
-    for name in progress:
-        progress.set_description(f"{name} ({'quick' if args.quick else 'full'})")
-        row = run_one(name, args, output_dir)
-        rows.append(row)
-        progress.write(f"{row['status'].upper():5s} {name}: {row['metric']} = {row['value']} ({row['bar']}) in {row['seconds']} s")
-        if row["status"] == "crash":
-            tail = Path(row["log"]).read_text(errors="replace").splitlines()[-15:]
-            progress.write("\n".join("      | " + line for line in tail))
+    interrupted = False
+    try:
+        for name in progress:
+            progress.set_description(f"{name} ({'quick' if args.quick else 'full'})")
+            row = run_one(name, args, output_dir)
+            rows.append(row)
+            progress.write(
+                f"{row['status'].upper():5s} {name}: {row['metric']} = {row['value']} "
+                f"({row['bar']}) in {row['seconds']} s"
+            )
+            if row["status"] == "crash":
+                tail = Path(row["log"]).read_text(errors="replace").splitlines()[-15:]
+                progress.write("\n".join("      | " + line for line in tail))
+    except KeyboardInterrupt:
+        interrupted = True
+        print(
+            f"\ninterrupted: the summary lists the {len(rows)} assignment(s) that finished",
+            file=sys.stderr,
+        )
     progress.close()
     table = summary_table(rows, args.quick)
     print("\n" + table)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "summary.md").write_text(table)
-    (output_dir / "summary.json").write_text(json.dumps({"quick": args.quick, "results": rows}, indent=2))
-    print(f"Summary written to {output_dir / 'summary.md'} and summary.json; logs in {output_dir / 'logs'}")
+    (output_dir / "summary.json").write_text(
+        json.dumps({"quick": args.quick, "results": rows}, indent=2)
+    )
+    print(
+        f"Summary written to {output_dir / 'summary.md'} and summary.json; logs in {output_dir / 'logs'}"
+    )
+    if interrupted:
+        return 130
     return 0 if all(row["status"] == "pass" for row in rows) else 1
 
 

@@ -130,23 +130,53 @@ from common.reporting import Run
 # %%
 @dataclass
 class Config(BaseConfig):
-    sigma: float = field(2.0, "standard deviation (pixels) of the Gaussian put on each dot", minimum=0.1)
-    density_scale: float = field(100.0, "density maps are multiplied by this for training", minimum=1e-6)
-    crop_size: int = field(128, "side of the random training crops and validation tiles (a multiple of 32, at most 256)", minimum=32)
-    crops_per_image: int = field(4, "random crops drawn from every training image per epoch", minimum=1)
+    sigma: float = field(
+        2.0, "standard deviation (pixels) of the Gaussian put on each dot", minimum=0.1
+    )
+    density_scale: float = field(
+        100.0, "density maps are multiplied by this for training", minimum=1e-6
+    )
+    crop_size: int = field(
+        128,
+        "side of the random training crops and validation tiles (a multiple of 32, at most 256)",
+        minimum=32,
+    )
+    crops_per_image: int = field(
+        4, "random crops drawn from every training image per epoch", minimum=1
+    )
     epochs: int = field(20, "training epochs of each count regressor", minimum=1)
     unet_epochs: int = field(40, "training epochs of the UNet", minimum=1)
     batch_size: int = field(8, "batch size", minimum=1)
-    learning_rate: float = field(1e-3, "peak Adam learning rate (cosine decay to 1% of it)", minimum=0)
-    baseline_filters: tuple[int, ...] = field((32, 64, 128), "filters of the baseline regressor's conv blocks", minimum=1)
-    deeper_filters: tuple[int, ...] = field((16, 32, 64, 128, 256), "filters of the deeper regressor's blocks (two convs each)", minimum=1)
-    unet_filters: tuple[int, ...] = field((16, 32, 64, 128), "filters per UNet level, the last being the bottleneck", minimum=1)
-    count_weight: float = field(0.01, "weight of the UNet's count term (absolute count error, cells)", minimum=0)
-    models: tuple[str, ...] = field(("baseline", "deeper", "unet"), "models to train", choices=("baseline", "deeper", "unet"))
+    learning_rate: float = field(
+        1e-3, "peak Adam learning rate (cosine decay to 1% of it)", minimum=0
+    )
+    baseline_filters: tuple[int, ...] = field(
+        (32, 64, 128), "filters of the baseline regressor's conv blocks", minimum=1
+    )
+    deeper_filters: tuple[int, ...] = field(
+        (16, 32, 64, 128, 256),
+        "filters of the deeper regressor's blocks (two convs each)",
+        minimum=1,
+    )
+    unet_filters: tuple[int, ...] = field(
+        (16, 32, 64, 128), "filters per UNet level, the last being the bottleneck", minimum=1
+    )
+    count_weight: float = field(
+        0.01, "weight of the UNet's count term (absolute count error, cells)", minimum=0
+    )
+    models: tuple[str, ...] = field(
+        ("baseline", "deeper", "unet"), "models to train", choices=("baseline", "deeper", "unet")
+    )
     figure_images: int = field(4, "validation images shown in the density figure", minimum=1)
 
 
-QUICK = {"crop_size": 64, "crops_per_image": 2, "epochs": 3, "unet_epochs": 8, "unet_filters": (8, 16, 32, 64)}
+QUICK_OVERRIDES = {
+    "crop_size": 64,
+    "crops_per_image": 2,
+    "epochs": 3,
+    "unet_epochs": 8,
+    "unet_filters": (8, 16, 32, 64),
+}
 QUICK_BAR = ("unet_mae_below_mean", ">", 0.0)
 FULL_BAR = ("full_bar_margin", ">=", 0.0)
 HANDOUT_BASELINE_MAE = 32.7  # the baseline regressor's validation MAE in the handout
@@ -208,7 +238,9 @@ def training_dataset(images, densities, config: Config, targets: str) -> tf.data
         return image, density
 
     dataset = tf.data.Dataset.from_tensor_slices((images, densities)).repeat(config.crops_per_image)
-    dataset = dataset.shuffle(len(images) * config.crops_per_image).map(crop, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.shuffle(len(images) * config.crops_per_image).map(
+        crop, num_parallel_calls=tf.data.AUTOTUNE
+    )
     return dataset.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
 
 
@@ -229,7 +261,11 @@ def validation_dataset(images, densities, config: Config, targets: str) -> tf.da
         labels = density_tiles.sum(axis=(1, 2)) / config.density_scale  # (tiles, 1)
     else:
         labels = density_tiles
-    return tf.data.Dataset.from_tensor_slices((image_tiles, labels.astype("float32"))).batch(config.batch_size).cache()
+    return (
+        tf.data.Dataset.from_tensor_slices((image_tiles, labels.astype("float32")))
+        .batch(config.batch_size)
+        .cache()
+    )
 
 
 # %% [markdown]
@@ -281,14 +317,20 @@ def build_count_regressor(
         ValueError: no blocks, or a size below 1.
     """
     if not filters or min(filters) < 1 or convs_per_block < 1 or dense_units < 0:
-        raise ValueError(f"need at least one block and positive sizes, got filters={filters}, convs_per_block={convs_per_block}")
+        raise ValueError(
+            f"need at least one block and positive sizes, got filters={filters}, convs_per_block={convs_per_block}"
+        )
     inputs = keras.Input(shape=(None, None, 3), name="image")
     x = inputs
     for block, width in enumerate(filters, start=1):
         for conv in range(1, convs_per_block + 1):
-            x = layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm, name=f"block{block}_conv{conv}")(x)
+            x = layers.Conv2D(
+                width, 3, padding="same", use_bias=not batch_norm, name=f"block{block}_conv{conv}"
+            )(x)
             if batch_norm:
-                x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"block{block}_bn{conv}")(x)
+                x = layers.BatchNormalization(
+                    momentum=BATCH_NORM_MOMENTUM, name=f"block{block}_bn{conv}"
+                )(x)
             x = layers.Activation("relu", name=f"block{block}_relu{conv}")(x)
         x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
     x = layers.GlobalAveragePooling2D(name="global_pool")(x)
@@ -299,13 +341,17 @@ def build_count_regressor(
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_deeper_regressor(filters=(16, 32, 64, 128, 256), initial_count: float = 0.0, count_scale: float = 1.0) -> keras.Model:
+def build_deeper_regressor(
+    filters=(16, 32, 64, 128, 256), initial_count: float = 0.0, count_scale: float = 1.0
+) -> keras.Model:
     """The deeper regressor: two batch-normalised convolutions per block and a 128-unit hidden layer.
 
     Shapes as `build_count_regressor`: (batch, h, w, 3) -> (batch, 1) counts,
     h and w divisible by 2 ** len(filters).
     """
-    return build_count_regressor(filters, 2, True, 128, initial_count, count_scale, name="deeper_regressor")
+    return build_count_regressor(
+        filters, 2, True, 128, initial_count, count_scale, name="deeper_regressor"
+    )
 
 
 def _double_conv(x, width: int, prefix: str):
@@ -374,18 +420,30 @@ class DensityCountLoss(keras.losses.Loss):
     Inputs: density maps (batch, h, w, 1) multiplied by `density_scale`.
     """
 
-    def __init__(self, count_weight: float = 0.01, density_scale: float = 100.0, name: str = "density_count_loss", **kwargs):
+    def __init__(
+        self,
+        count_weight: float = 0.01,
+        density_scale: float = 100.0,
+        name: str = "density_count_loss",
+        **kwargs,
+    ):
         super().__init__(name=name, **kwargs)
         self.count_weight = count_weight
         self.density_scale = density_scale
 
     def call(self, y_true, y_pred):
         pixel_mse = keras.ops.mean(keras.ops.square(y_true - y_pred), axis=(1, 2, 3))
-        count_error = keras.ops.abs(keras.ops.sum(y_pred, axis=(1, 2, 3)) - keras.ops.sum(y_true, axis=(1, 2, 3)))
+        count_error = keras.ops.abs(
+            keras.ops.sum(y_pred, axis=(1, 2, 3)) - keras.ops.sum(y_true, axis=(1, 2, 3))
+        )
         return pixel_mse + self.count_weight * count_error / self.density_scale
 
     def get_config(self):
-        return {**super().get_config(), "count_weight": self.count_weight, "density_scale": self.density_scale}
+        return {
+            **super().get_config(),
+            "count_weight": self.count_weight,
+            "density_scale": self.density_scale,
+        }
 
 
 @keras.saving.register_keras_serializable(package="cell_counting")
@@ -394,7 +452,9 @@ class DensityCountError(keras.metrics.MeanMetricWrapper):
 
     def __init__(self, density_scale: float = 100.0, name: str = "count_mae", dtype=None):
         def count_error(y_true, y_pred):
-            difference = keras.ops.sum(y_pred, axis=(1, 2, 3)) - keras.ops.sum(y_true, axis=(1, 2, 3))
+            difference = keras.ops.sum(y_pred, axis=(1, 2, 3)) - keras.ops.sum(
+                y_true, axis=(1, 2, 3)
+            )
             return keras.ops.abs(difference) / density_scale
 
         super().__init__(count_error, name=name, dtype=dtype)
@@ -422,7 +482,10 @@ def train_model(kind: str, config: Config, x_train, d_train, x_val, d_val):
     steps = epochs * int(np.ceil(len(x_train) * config.crops_per_image / config.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.01)
     # the mean count of a training crop: the regressors' starting point
-    mean_crop_count = float(d_train.sum(axis=(1, 2, 3)).mean() / config.density_scale) * (config.crop_size / x_train.shape[1]) ** 2
+    mean_crop_count = (
+        float(d_train.sum(axis=(1, 2, 3)).mean() / config.density_scale)
+        * (config.crop_size / x_train.shape[1]) ** 2
+    )
     with strategy().scope():
         if kind == "unet":
             model = build_unet(config.unet_filters)
@@ -430,9 +493,18 @@ def train_model(kind: str, config: Config, x_train, d_train, x_val, d_val):
             metrics = [DensityCountError(config.density_scale)]
         else:
             if kind == "baseline":
-                model = build_count_regressor(config.baseline_filters, initial_count=mean_crop_count, count_scale=mean_crop_count, name="baseline_regressor")
+                model = build_count_regressor(
+                    config.baseline_filters,
+                    initial_count=mean_crop_count,
+                    count_scale=mean_crop_count,
+                    name="baseline_regressor",
+                )
             else:
-                model = build_deeper_regressor(config.deeper_filters, initial_count=mean_crop_count, count_scale=mean_crop_count)
+                model = build_deeper_regressor(
+                    config.deeper_filters,
+                    initial_count=mean_crop_count,
+                    count_scale=mean_crop_count,
+                )
             loss = "mean_squared_error"
             metrics = [keras.metrics.MeanAbsoluteError(name="count_mae")]
         model.compile(keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
@@ -450,7 +522,9 @@ def predict_counts(model: keras.Model, kind: str, images: np.ndarray, config: Co
     if kind == "unet":
         densities = model.predict(images, batch_size=4, verbose=0) / config.density_scale
         return densities.sum(axis=(1, 2, 3)), densities
-    per_tile = model.predict(tiles(images, config.crop_size), batch_size=16, verbose=0).reshape(len(images), -1)
+    per_tile = model.predict(tiles(images, config.crop_size), batch_size=16, verbose=0).reshape(
+        len(images), -1
+    )
     return per_tile.sum(axis=1), None
 
 
@@ -469,8 +543,16 @@ def density_figure(images, true_densities, predicted_densities, true_counts, pre
         top = max(true_densities[column].max(), predicted_densities[column].max())
         panels = [
             (images[column], f"image {column + TRAIN_IMAGES + 1}", {}),
-            (true_densities[column, ..., 0], f"true density: {true_counts[column]:.0f}", {"cmap": "magma", "vmin": 0, "vmax": top}),
-            (predicted_densities[column, ..., 0], f"UNet: {predicted_counts[column]:.1f}", {"cmap": "magma", "vmin": 0, "vmax": top}),
+            (
+                true_densities[column, ..., 0],
+                f"true density: {true_counts[column]:.0f}",
+                {"cmap": "magma", "vmin": 0, "vmax": top},
+            ),
+            (
+                predicted_densities[column, ..., 0],
+                f"UNet: {predicted_counts[column]:.1f}",
+                {"cmap": "magma", "vmin": 0, "vmax": top},
+            ),
         ]
         for row, (picture, title, style) in enumerate(panels):
             axes[row, column].imshow(np.clip(picture, 0, 1) if row == 0 else picture, **style)
@@ -488,18 +570,27 @@ def density_figure(images, true_densities, predicted_densities, true_counts, pre
 # %%
 def main(argv=None) -> dict:
     """Train the regressors and the UNet, compare their validation MAE, write runs/cell_counting/."""
-    config = parse_config(Config, QUICK, argv, description=__doc__)
+    config = parse_config(Config, QUICK_OVERRIDES, argv, description=__doc__)
     keras.utils.set_random_seed(config.seed)
     run = Run("cell_counting", config)
-    multiple = 2 ** max(len(config.baseline_filters), len(config.deeper_filters), len(config.unet_filters) - 1)
+    multiple = 2 ** max(
+        len(config.baseline_filters), len(config.deeper_filters), len(config.unet_filters) - 1
+    )
     if config.crop_size % multiple or config.crop_size > IMAGE_SIZE:
-        raise InputError(f"--crop-size must be a multiple of {multiple} (one halving per block) and at most {IMAGE_SIZE}, got {config.crop_size}")
+        raise InputError(
+            f"--crop-size must be a multiple of {multiple} (one halving per block) and at most {IMAGE_SIZE}, got {config.crop_size}"
+        )
     images, densities, counts = load_cells(config.data_dir, sigma=config.sigma)
     x_train, x_val = images[:TRAIN_IMAGES], images[TRAIN_IMAGES:]
-    d_train, d_val = densities[:TRAIN_IMAGES] * config.density_scale, densities[TRAIN_IMAGES:] * config.density_scale
+    d_train, d_val = (
+        densities[:TRAIN_IMAGES] * config.density_scale,
+        densities[TRAIN_IMAGES:] * config.density_scale,
+    )
     c_train, c_val = counts[:TRAIN_IMAGES], counts[TRAIN_IMAGES:]
-    print(f"VGG cells: {len(x_train)} training / {len(x_val)} validation images {images.shape[1:]}, "
-          f"counts {counts.min():.0f}-{counts.max():.0f} (training mean {c_train.mean():.1f})")
+    print(
+        f"VGG cells: {len(x_train)} training / {len(x_val)} validation images {images.shape[1:]}, "
+        f"counts {counts.min():.0f}-{counts.max():.0f} (training mean {c_train.mean():.1f})"
+    )
 
     metrics = {"mean_predictor_mae": float(np.mean(np.abs(c_val - c_train.mean())))}
     histories, predictions, unet_densities = {}, {}, None
@@ -516,20 +607,52 @@ def main(argv=None) -> dict:
     for kind in ("baseline", "deeper", "unet"):
         metrics.setdefault(f"{kind}_mae", float("nan"))  # a model left out by --models
     metrics["unet_mae_below_mean"] = metrics["mean_predictor_mae"] - metrics["unet_mae"]
-    metrics["full_bar_margin"] = min(TARGET_UNET_MAE - metrics["unet_mae"], HANDOUT_BASELINE_MAE - metrics["baseline_mae"])
+    metrics["full_bar_margin"] = min(
+        TARGET_UNET_MAE - metrics["unet_mae"], HANDOUT_BASELINE_MAE - metrics["baseline_mae"]
+    )
 
     if unet_densities is not None:
         shown = slice(0, config.figure_images)
-        figure = density_figure(x_val[shown], d_val[shown] / config.density_scale, unet_densities[shown], c_val[shown], predictions["unet"][shown])
+        figure = density_figure(
+            x_val[shown],
+            d_val[shown] / config.density_scale,
+            unet_densities[shown],
+            c_val[shown],
+            predictions["unet"][shown],
+        )
         run.save_figure(figure, "densities.png")
-    run.save_figure(plots.learning_curves(histories, "count_mae", f"Count MAE per {config.crop_size}x{config.crop_size} crop / tile"), "learning_curves.png")
+    run.save_figure(
+        plots.learning_curves(
+            histories,
+            "count_mae",
+            f"Count MAE per {config.crop_size}x{config.crop_size} crop / tile",
+        ),
+        "learning_curves.png",
+    )
 
-    names = {"baseline": "baseline CNN regressor", "deeper": "deeper CNN regressor", "unet": "UNet density map"}
-    table = "| model | validation MAE (cells) |\n|---|---|\n" + f"| predict the training mean ({c_train.mean():.1f}) | {metrics['mean_predictor_mae']:.2f} |\n"
-    table += "".join(f"| {names[kind]} | {metrics[f'{kind}_mae']:.2f} |\n" for kind in config.models)
-    per_image = "\n| image | true | " + " | ".join(config.models) + " |\n|---|---|" + "---|" * len(config.models) + "\n"
+    names = {
+        "baseline": "baseline CNN regressor",
+        "deeper": "deeper CNN regressor",
+        "unet": "UNet density map",
+    }
+    table = (
+        "| model | validation MAE (cells) |\n|---|---|\n"
+        + f"| predict the training mean ({c_train.mean():.1f}) | {metrics['mean_predictor_mae']:.2f} |\n"
+    )
+    table += "".join(
+        f"| {names[kind]} | {metrics[f'{kind}_mae']:.2f} |\n" for kind in config.models
+    )
+    per_image = (
+        "\n| image | true | "
+        + " | ".join(config.models)
+        + " |\n|---|---|"
+        + "---|" * len(config.models)
+        + "\n"
+    )
     per_image += "".join(
-        f"| {TRAIN_IMAGES + i + 1} | {c_val[i]:.0f} | " + " | ".join(f"{predictions[k][i]:.1f}" for k in config.models) + " |\n"
+        f"| {TRAIN_IMAGES + i + 1} | {c_val[i]:.0f} | "
+        + " | ".join(f"{predictions[k][i]:.1f}" for k in config.models)
+        + " |\n"
         for i in range(len(c_val))
     )
     print("\n" + table)

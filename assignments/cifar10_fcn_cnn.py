@@ -172,7 +172,7 @@ CIFAR10_STD = (63.0, 62.1, 66.7)
 # ## Configuration
 #
 # Every field is a flag (`--filters 32 64 128`, `--no-augment`); `--quick`
-# applies `QUICK`. The full run trains on all 45,000 training images (5,000
+# applies `QUICK_OVERRIDES`. The full run trains on all 45,000 training images (5,000
 # held out for validation), tests on all 10,000 test images, and trains the
 # FCNs for 40 epochs and the CNN for 30. Quick mode keeps 10,000 training,
 # 2,000 validation and 5,000 test images, trains the FCNs for 6 epochs and a
@@ -186,28 +186,43 @@ class Config(BaseConfig):
     epochs: int = field(30, "CNN training epochs (the cosine schedule spans them)", minimum=1)
     batch_size: int = field(128, "batch size of every model", minimum=1)
     fcn_epochs: int = field(40, "training epochs of each fully connected network", minimum=1)
-    train_samples: int = field(0, "training images after the validation hold-out (0: all 45,000)", minimum=0)
+    train_samples: int = field(
+        0, "training images after the validation hold-out (0: all 45,000)", minimum=0
+    )
     validation_samples: int = field(5000, "training images held out for validation", minimum=1)
     test_samples: int = field(0, "test images to evaluate on (0: all 10,000)", minimum=0)
-    baseline_units: tuple[int, ...] = field((100, 20), "hidden layers of the baseline FCN", minimum=1)
+    baseline_units: tuple[int, ...] = field(
+        (100, 20), "hidden layers of the baseline FCN", minimum=1
+    )
     better_units: tuple[int, ...] = field((512, 256), "hidden layers of the better FCN", minimum=1)
     fcn_dropout: float = field(0.3, "dropout after each hidden layer of the better FCN", minimum=0)
     fcn_learning_rate: float = field(1e-3, "peak Adam learning rate of the FCNs", minimum=0)
     filters: tuple[int, ...] = field((32, 64, 128), "filters of each convolution block", minimum=1)
     convs_per_block: int = field(2, "3x3 convolutions per block", minimum=1)
-    cnn_dropout: tuple[float, ...] = field((0.1, 0.2, 0.3), "dropout after each block (one value, or one per block)", minimum=0)
-    dense_units: int = field(128, "units of the CNN's dense layer before the classifier (0: none)", minimum=0)
+    cnn_dropout: tuple[float, ...] = field(
+        (0.1, 0.2, 0.3), "dropout after each block (one value, or one per block)", minimum=0
+    )
+    dense_units: int = field(
+        128, "units of the CNN's dense layer before the classifier (0: none)", minimum=0
+    )
     head_dropout: float = field(0.3, "dropout before the CNN's classifier", minimum=0)
     learning_rate: float = field(3e-3, "peak AdamW learning rate of the CNN", minimum=0)
-    weight_decay: float = field(5e-2, "AdamW decoupled weight decay of the CNN (0: none)", minimum=0)
+    weight_decay: float = field(
+        5e-2, "AdamW decoupled weight decay of the CNN (0: none)", minimum=0
+    )
     augment: bool = field(True, "random crops and horizontal flips for the CNN")
     crop_padding: int = field(4, "zero padding before the random 32x32 crop, in pixels", minimum=0)
 
 
-QUICK = {
-    "train_samples": 10000, "validation_samples": 2000, "test_samples": 5000,
-    "fcn_epochs": 6, "epochs": 3,  # full: 40 and 30
-    "convs_per_block": 1, "cnn_dropout": (0.0,), "head_dropout": 0.0,  # full: 2, (0.1, 0.2, 0.3), 0.3
+QUICK_OVERRIDES = {
+    "train_samples": 10000,
+    "validation_samples": 2000,
+    "test_samples": 5000,
+    "fcn_epochs": 6,
+    "epochs": 3,  # full: 40 and 30
+    "convs_per_block": 1,
+    "cnn_dropout": (0.0,),
+    "head_dropout": 0.0,  # full: 2, (0.1, 0.2, 0.3), 0.3
 }
 QUICK_BAR = ("quick_bar_margin", ">", 0.0)  # min(cnn - 0.40, cnn - best FCN) > 0
 FULL_BAR = ("full_bar_margin", ">=", 0.0)  # min(best FCN - 0.53, cnn - 0.83) >= 0
@@ -248,12 +263,20 @@ def augment_images(images, generator: tf.random.Generator, padding: int = 4):
     offsets = tf.math.floormod(offsets, 2 * padding + 1)  # 0..2*padding
     rows = offsets[:, :1] + tf.range(height)[tf.newaxis, :]  # (batch, height)
     columns = offsets[:, 1:] + tf.range(width)[tf.newaxis, :]  # (batch, width)
-    images = tf.gather(padded, rows, axis=1, batch_dims=1)  # (batch, height, width + 2 padding, channels)
+    images = tf.gather(
+        padded, rows, axis=1, batch_dims=1
+    )  # (batch, height, width + 2 padding, channels)
     return tf.gather(images, columns, axis=2, batch_dims=1)
 
 
-def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle_seed: int | None = None,
-                 generator: tf.random.Generator | None = None, padding: int = 4) -> tf.data.Dataset:
+def make_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    generator: tf.random.Generator | None = None,
+    padding: int = 4,
+) -> tf.data.Dataset:
     """Batches of (float32 images 0..255 of shape (batch, 32, 32, 3), int32 labels (batch,)).
 
     Args:
@@ -288,10 +311,14 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffl
 # %%
 def standardize(inputs):
     """Pixels 0..255 -> per-channel standardised values (a Keras Normalization layer with fixed statistics)."""
-    return layers.Normalization(mean=CIFAR10_MEAN, variance=np.square(CIFAR10_STD), name="standardize")(inputs)
+    return layers.Normalization(
+        mean=CIFAR10_MEAN, variance=np.square(CIFAR10_STD), name="standardize"
+    )(inputs)
 
 
-def build_fcn(hidden_units=(100, 20), dropout: float = 0.0, num_classes: int = 10, name: str = "fcn") -> keras.Model:
+def build_fcn(
+    hidden_units=(100, 20), dropout: float = 0.0, num_classes: int = 10, name: str = "fcn"
+) -> keras.Model:
     """A fully connected classifier `3072 -> hidden_units... -> num_classes`.
 
     Args:
@@ -332,8 +359,15 @@ def build_fcn(hidden_units=(100, 20), dropout: float = 0.0, num_classes: int = 1
 
 
 # %%
-def build_cnn(filters=(32, 64, 128), dropout=(0.1, 0.2, 0.3), convs_per_block: int = 2, dense_units: int = 128,
-              head_dropout: float = 0.3, num_classes: int = 10, name: str = "cnn") -> keras.Model:
+def build_cnn(
+    filters=(32, 64, 128),
+    dropout=(0.1, 0.2, 0.3),
+    convs_per_block: int = 2,
+    dense_units: int = 128,
+    head_dropout: float = 0.3,
+    num_classes: int = 10,
+    name: str = "cnn",
+) -> keras.Model:
     """A VGG-style CNN of `len(filters)` convolution blocks.
 
     Args:
@@ -357,11 +391,15 @@ def build_cnn(filters=(32, 64, 128), dropout=(0.1, 0.2, 0.3), convs_per_block: i
     filters = tuple(filters)
     rates = (dropout,) if isinstance(dropout, (int, float)) else tuple(dropout)
     if not filters or min(filters) < 1 or convs_per_block < 1 or dense_units < 0 or num_classes < 1:
-        raise ValueError(f"filters must be one or more sizes >= 1 and convs_per_block >= 1, got {filters}, {convs_per_block}")
+        raise ValueError(
+            f"filters must be one or more sizes >= 1 and convs_per_block >= 1, got {filters}, {convs_per_block}"
+        )
     if len(rates) == 1:
         rates = rates * len(filters)
     if len(rates) != len(filters):
-        raise ValueError(f"give one dropout rate or one per block ({len(filters)}), got {len(rates)}")
+        raise ValueError(
+            f"give one dropout rate or one per block ({len(filters)}), got {len(rates)}"
+        )
     if not all(0 <= rate < 1 for rate in (*rates, head_dropout)):
         raise ValueError(f"dropout rates must be in [0, 1), got {rates} and {head_dropout}")
     if 32 // 2 ** len(filters) < 1:
@@ -370,7 +408,9 @@ def build_cnn(filters=(32, 64, 128), dropout=(0.1, 0.2, 0.3), convs_per_block: i
     x = standardize(inputs)
     for block, (width, rate) in enumerate(zip(filters, rates), start=1):
         for index in range(1, convs_per_block + 1):
-            x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{block}_conv{index}")(x)
+            x = layers.Conv2D(
+                width, 3, padding="same", use_bias=False, name=f"block{block}_conv{index}"
+            )(x)
             x = layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn{index}")(x)
             x = layers.Activation("relu", name=f"block{block}_relu{index}")(x)
         x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
@@ -400,7 +440,9 @@ def build_cnn(filters=(32, 64, 128), dropout=(0.1, 0.2, 0.3), convs_per_block: i
 # %%
 def make_optimizer(learning_rate: float, total_steps: int, weight_decay: float = 0.0):
     """Adam (weight_decay 0) or AdamW with a cosine decay from `learning_rate` to 1% of it over `total_steps`."""
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps), alpha=0.01)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate, decay_steps=max(1, total_steps), alpha=0.01
+    )
     if weight_decay <= 0:
         return keras.optimizers.Adam(schedule)
     optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay)
@@ -408,8 +450,14 @@ def make_optimizer(learning_rate: float, total_steps: int, weight_decay: float =
     return optimizer
 
 
-def train_model(build, training: tf.data.Dataset, validation: tf.data.Dataset, epochs: int, learning_rate: float,
-                weight_decay: float = 0.0):
+def train_model(
+    build,
+    training: tf.data.Dataset,
+    validation: tf.data.Dataset,
+    epochs: int,
+    learning_rate: float,
+    weight_decay: float = 0.0,
+):
     """Build (inside the distribution strategy), compile and fit one model.
 
     Returns:
@@ -423,9 +471,18 @@ def train_model(build, training: tf.data.Dataset, validation: tf.data.Dataset, e
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-    keep_best = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True)
+    keep_best = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True
+    )
     started = time.perf_counter()
-    history = model.fit(training, validation_data=validation, epochs=epochs, callbacks=[keep_best], shuffle=False, verbose=2)  # the dataset shuffles
+    history = model.fit(
+        training,
+        validation_data=validation,
+        epochs=epochs,
+        callbacks=[keep_best],
+        shuffle=False,
+        verbose=2,
+    )  # the dataset shuffles
     return model, history, time.perf_counter() - started
 
 
@@ -454,7 +511,9 @@ def per_class_figure(accuracies: dict, class_names=CLASS_NAMES):
     width = 0.8 / len(accuracies)
     positions = np.arange(len(class_names))
     for index, (label, values) in enumerate(accuracies.items()):
-        axis.bar(positions + (index - (len(accuracies) - 1) / 2) * width, values, width, label=label)
+        axis.bar(
+            positions + (index - (len(accuracies) - 1) / 2) * width, values, width, label=label
+        )
     axis.set_xticks(positions, class_names, rotation=30)
     axis.set_ylim(0, 1)
     axis.set_ylabel("test accuracy")
@@ -476,62 +535,114 @@ def per_class_figure(accuracies: dict, class_names=CLASS_NAMES):
 # %%
 def check_config(config: Config) -> None:
     """Reject flag values the builders would refuse, before any data is loaded (InputError: exit code 2)."""
-    rates = {"--fcn-dropout": (config.fcn_dropout,), "--cnn-dropout": config.cnn_dropout, "--head-dropout": (config.head_dropout,)}
+    rates = {
+        "--fcn-dropout": (config.fcn_dropout,),
+        "--cnn-dropout": config.cnn_dropout,
+        "--head-dropout": (config.head_dropout,),
+    }
     for flag, values in rates.items():
         if not all(0 <= value < 1 for value in values):
             raise InputError(f"{flag} must be in [0, 1), got {' '.join(map(str, values))}")
     if len(config.cnn_dropout) not in (1, len(config.filters)):
-        raise InputError(f"--cnn-dropout takes one rate or one per block ({len(config.filters)}), got {len(config.cnn_dropout)}")
+        raise InputError(
+            f"--cnn-dropout takes one rate or one per block ({len(config.filters)}), got {len(config.cnn_dropout)}"
+        )
     if len(config.filters) > 5:
-        raise InputError(f"--filters: at most 5 blocks (each halves the 32x32 image), got {len(config.filters)}")
+        raise InputError(
+            f"--filters: at most 5 blocks (each halves the 32x32 image), got {len(config.filters)}"
+        )
 
 
 def split_data(config: Config, x_train, y_train, x_test, y_test):
     """Hold out `validation_samples` training images, then cut train / test to the configured sizes (seeded)."""
     if config.validation_samples >= len(x_train):
-        raise InputError(f"--validation-samples {config.validation_samples} leaves no training images (of {len(x_train)})")
+        raise InputError(
+            f"--validation-samples {config.validation_samples} leaves no training images (of {len(x_train)})"
+        )
     order = np.random.default_rng(config.seed).permutation(len(x_train))
-    validation, training = order[: config.validation_samples], order[config.validation_samples:]
+    validation, training = order[: config.validation_samples], order[config.validation_samples :]
     if config.train_samples:
         training = training[: config.train_samples]
     if config.test_samples and config.test_samples < len(x_test):
-        keep = np.sort(np.random.default_rng(config.seed + 1).permutation(len(x_test))[: config.test_samples])
+        keep = np.sort(
+            np.random.default_rng(config.seed + 1).permutation(len(x_test))[: config.test_samples]
+        )
         x_test, y_test = x_test[keep], y_test[keep]
-    return (x_train[training], y_train[training]), (x_train[validation], y_train[validation]), (x_test, y_test)
+    return (
+        (x_train[training], y_train[training]),
+        (x_train[validation], y_train[validation]),
+        (x_test, y_test),
+    )
 
 
 def main(argv=None) -> dict:
     """Train the two FCNs and the CNN on CIFAR-10, write runs/cifar10_fcn_cnn/; return metrics.json's content."""
-    config = parse_config(Config, QUICK, argv, description=__doc__)
+    config = parse_config(Config, QUICK_OVERRIDES, argv, description=__doc__)
     check_config(config)
     keras.utils.set_random_seed(config.seed)
     run = Run("cifar10_fcn_cnn", config)
     (x_train, y_train), (x_test, y_test), data_source = load_cifar10(config.data_dir)
-    (x_train, y_train), (x_validation, y_validation), (x_test, y_test) = split_data(config, x_train, y_train, x_test, y_test)
-    print(f"CIFAR-10 from {data_source}: {len(x_train)} training, {len(x_validation)} validation, {len(x_test)} test images")
+    (x_train, y_train), (x_validation, y_validation), (x_test, y_test) = split_data(
+        config, x_train, y_train, x_test, y_test
+    )
+    print(
+        f"CIFAR-10 from {data_source}: {len(x_train)} training, {len(x_validation)} validation, {len(x_test)} test images"
+    )
 
     batch = config.batch_size * strategy().num_replicas_in_sync
     plain_training = make_dataset(x_train, y_train, batch, shuffle_seed=config.seed)
     validation = make_dataset(x_validation, y_validation, 512)
     test = make_dataset(x_test, y_test, 512)
     generator = tf.random.Generator.from_seed(config.seed) if config.augment else None
-    cnn_training = make_dataset(x_train, y_train, batch, shuffle_seed=config.seed, generator=generator, padding=config.crop_padding)
+    cnn_training = make_dataset(
+        x_train,
+        y_train,
+        batch,
+        shuffle_seed=config.seed,
+        generator=generator,
+        padding=config.crop_padding,
+    )
 
     recipes = {
-        "fcn_baseline": ("FCN 3072-" + "-".join(map(str, config.baseline_units)) + "-10",
-                         lambda: build_fcn(config.baseline_units, 0.0, name="fcn_baseline"),
-                         plain_training, config.fcn_epochs, config.fcn_learning_rate, 0.0),
-        "fcn_better": ("FCN 3072-" + "-".join(map(str, config.better_units)) + f"-10, dropout {config.fcn_dropout}",
-                       lambda: build_fcn(config.better_units, config.fcn_dropout, name="fcn_better"),
-                       plain_training, config.fcn_epochs, config.fcn_learning_rate, 0.0),
-        "cnn": ("CNN " + "-".join(map(str, config.filters)) + (", augmented" if config.augment else ""),
-                lambda: build_cnn(config.filters, config.cnn_dropout, config.convs_per_block, config.dense_units, config.head_dropout),
-                cnn_training, config.epochs, config.learning_rate, config.weight_decay),
+        "fcn_baseline": (
+            "FCN 3072-" + "-".join(map(str, config.baseline_units)) + "-10",
+            lambda: build_fcn(config.baseline_units, 0.0, name="fcn_baseline"),
+            plain_training,
+            config.fcn_epochs,
+            config.fcn_learning_rate,
+            0.0,
+        ),
+        "fcn_better": (
+            "FCN 3072-"
+            + "-".join(map(str, config.better_units))
+            + f"-10, dropout {config.fcn_dropout}",
+            lambda: build_fcn(config.better_units, config.fcn_dropout, name="fcn_better"),
+            plain_training,
+            config.fcn_epochs,
+            config.fcn_learning_rate,
+            0.0,
+        ),
+        "cnn": (
+            "CNN " + "-".join(map(str, config.filters)) + (", augmented" if config.augment else ""),
+            lambda: build_cnn(
+                config.filters,
+                config.cnn_dropout,
+                config.convs_per_block,
+                config.dense_units,
+                config.head_dropout,
+            ),
+            cnn_training,
+            config.epochs,
+            config.learning_rate,
+            config.weight_decay,
+        ),
     }
     results, histories = {}, {}
     for key, (label, build, training, epochs, learning_rate, weight_decay) in recipes.items():
         print(f"\n== {label}: {epochs} epochs")
-        model, history, seconds = train_model(build, training, validation, epochs, learning_rate, weight_decay)
+        model, history, seconds = train_model(
+            build, training, validation, epochs, learning_rate, weight_decay
+        )
         probabilities = model.predict(test, verbose=0)
         predictions = probabilities.argmax(axis=1)
         results[key] = {
@@ -547,7 +658,9 @@ def main(argv=None) -> dict:
         histories[label] = history.history
         run.add_history(history, model=key)
         run.save_model(model, f"{key}.keras")
-        print(f"{label}: test accuracy {results[key]['test_accuracy']:.4f}, {model.count_params():,} parameters, {seconds:.0f} s")
+        print(
+            f"{label}: test accuracy {results[key]['test_accuracy']:.4f}, {model.count_params():,} parameters, {seconds:.0f} s"
+        )
 
     best_fcn = max(("fcn_baseline", "fcn_better"), key=lambda k: results[k]["validation_accuracy"])
     cnn, fcn = results["cnn"]["test_accuracy"], results[best_fcn]["test_accuracy"]
@@ -562,13 +675,34 @@ def main(argv=None) -> dict:
     }
 
     # Figures: learning curves of the three models; confusion matrices and per-class accuracy of the best FCN and the CNN.
-    run.save_figure(plots.learning_curves(histories, "accuracy", "Accuracy per epoch (dashed: training)"), "learning_curves_accuracy.png")
-    run.save_figure(plots.learning_curves(histories, "loss", "Cross-entropy per epoch (dashed: training)"), "learning_curves_loss.png")
-    for key, file_name in ((best_fcn, "confusion_matrix_best_fcn.png"), ("cnn", "confusion_matrix_cnn.png")):
+    run.save_figure(
+        plots.learning_curves(histories, "accuracy", "Accuracy per epoch (dashed: training)"),
+        "learning_curves_accuracy.png",
+    )
+    run.save_figure(
+        plots.learning_curves(histories, "loss", "Cross-entropy per epoch (dashed: training)"),
+        "learning_curves_loss.png",
+    )
+    for key, file_name in (
+        (best_fcn, "confusion_matrix_best_fcn.png"),
+        ("cnn", "confusion_matrix_cnn.png"),
+    ):
         title = f"{results[key]['label']}: test accuracy {results[key]['test_accuracy']:.3f} (rows: true class)"
-        run.save_figure(plots.confusion_matrix(y_test, results[key]["predictions"], CLASS_NAMES, normalize=True, title=title), file_name)
-    run.save_figure(per_class_figure({f"best FCN ({best_fcn})": results[best_fcn]["per_class"], "CNN": results["cnn"]["per_class"]}),
-                    "per_class_accuracy.png")
+        run.save_figure(
+            plots.confusion_matrix(
+                y_test, results[key]["predictions"], CLASS_NAMES, normalize=True, title=title
+            ),
+            file_name,
+        )
+    run.save_figure(
+        per_class_figure(
+            {
+                f"best FCN ({best_fcn})": results[best_fcn]["per_class"],
+                "CNN": results["cnn"]["per_class"],
+            }
+        ),
+        "per_class_accuracy.png",
+    )
 
     table = (
         f"Data: CIFAR-10 from {data_source}; {len(x_train)} training, {len(x_validation)} validation, {len(x_test)} test images.\n\n"
@@ -592,11 +726,15 @@ def main(argv=None) -> dict:
         "best_fcn": best_fcn,
         "images": {"train": len(x_train), "validation": len(x_validation), "test": len(x_test)},
         "models": {
-            key: {k: r[k] for k in ("label", "test_accuracy", "validation_accuracy", "parameters", "seconds")}
+            key: {
+                k: r[k]
+                for k in ("label", "test_accuracy", "validation_accuracy", "parameters", "seconds")
+            }
             for key, r in results.items()
         },
         "per_class_accuracy": {
-            key: dict(zip(CLASS_NAMES, results[key]["per_class"].tolist())) for key in (best_fcn, "cnn")
+            key: dict(zip(CLASS_NAMES, results[key]["per_class"].tolist()))
+            for key in (best_fcn, "cnn")
         },
         "bars": {
             "quick_bar_margin": "min(cnn_test_accuracy - 0.40, cnn_test_accuracy - best_fcn_test_accuracy) > 0",

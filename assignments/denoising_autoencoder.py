@@ -87,18 +87,22 @@ from common.reporting import Run
 # %%
 @dataclass
 class Config(BaseConfig):
-    noise_factor: float = field(0.5, "standard deviation of the Gaussian noise (pixels in [0, 1])", minimum=0)
+    noise_factor: float = field(
+        0.5, "standard deviation of the Gaussian noise (pixels in [0, 1])", minimum=0
+    )
     hidden_units: int = field(256, "units of the hidden layers around the code", minimum=1)
     latent_dim: int = field(64, "size of the code", minimum=1)
     epochs: int = field(50, "training epochs per model", minimum=1)
     batch_size: int = field(256, "batch size", minimum=1)
     learning_rate: float = field(1e-3, "Adam learning rate", minimum=0)
     train_samples: int = field(0, "training images to use (0: all 60,000)", minimum=0)
-    validation_split: float = field(0.1, "fraction of training images held out for validation", minimum=0)
+    validation_split: float = field(
+        0.1, "fraction of training images held out for validation", minimum=0
+    )
     figure_digits: int = field(10, "digits shown in the figure", minimum=1)
 
 
-QUICK = {"epochs": 6, "train_samples": 30000}
+QUICK_OVERRIDES = {"epochs": 6, "train_samples": 30000}
 QUICK_BAR = ("mse_reduction", ">", 0.0)
 FULL_BAR = ("mse_reduction", ">=", 0.30)
 
@@ -115,7 +119,9 @@ def add_noise(images: np.ndarray, noise_factor: float, seed: int) -> np.ndarray:
     return np.clip(images + noise_factor * noise, 0.0, 1.0)
 
 
-def noisy_dataset(images: np.ndarray, noise_factor: float, batch_size: int, shuffle: bool, seed: int = 0) -> tf.data.Dataset:
+def noisy_dataset(
+    images: np.ndarray, noise_factor: float, batch_size: int, shuffle: bool, seed: int = 0
+) -> tf.data.Dataset:
     """(noisy, clean) batches with fresh noise drawn every time the dataset is iterated (every epoch).
 
     The noise comes from a stateful `tf.random.Generator` created outside the
@@ -131,7 +137,11 @@ def noisy_dataset(images: np.ndarray, noise_factor: float, batch_size: int, shuf
     dataset = tf.data.Dataset.from_tensor_slices(images).cache()
     if shuffle:
         dataset = dataset.shuffle(len(images))
-    return dataset.batch(batch_size).map(corrupt, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return (
+        dataset.batch(batch_size)
+        .map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def clean_dataset(images: np.ndarray, batch_size: int, shuffle: bool) -> tf.data.Dataset:
@@ -150,7 +160,9 @@ def clean_dataset(images: np.ndarray, batch_size: int, shuffle: bool) -> tf.data
 
 
 # %%
-def build_model(input_dim: int = 784, hidden_units: int = 256, latent_dim: int = 64, name: str = "autoencoder") -> keras.Model:
+def build_model(
+    input_dim: int = 784, hidden_units: int = 256, latent_dim: int = 64, name: str = "autoencoder"
+) -> keras.Model:
     """Dense autoencoder `input_dim -> hidden -> latent -> hidden -> input_dim`.
 
     Args:
@@ -192,10 +204,22 @@ def train(config: Config, x_train: np.ndarray, denoising: bool):
     name = "denoising_autoencoder" if denoising else "basic_autoencoder"
     with strategy().scope():
         model = build_model(x_train.shape[1], config.hidden_units, config.latent_dim, name)
-        model.compile(keras.optimizers.Adam(config.learning_rate), "binary_crossentropy", metrics=[keras.metrics.MeanSquaredError(name="mse")])
+        model.compile(
+            keras.optimizers.Adam(config.learning_rate),
+            "binary_crossentropy",
+            metrics=[keras.metrics.MeanSquaredError(name="mse")],
+        )
     if denoising:
-        training = noisy_dataset(train_images, config.noise_factor, config.batch_size, shuffle=True, seed=config.seed)
-        validation = noisy_dataset(validation_images, config.noise_factor, config.batch_size, shuffle=False, seed=config.seed + 1)
+        training = noisy_dataset(
+            train_images, config.noise_factor, config.batch_size, shuffle=True, seed=config.seed
+        )
+        validation = noisy_dataset(
+            validation_images,
+            config.noise_factor,
+            config.batch_size,
+            shuffle=False,
+            seed=config.seed + 1,
+        )
     else:
         training = clean_dataset(train_images, config.batch_size, shuffle=True)
         validation = clean_dataset(validation_images, config.batch_size, shuffle=False)
@@ -221,7 +245,9 @@ def comparison_figure(noisy, basic, denoised, clean, noise_factor: float):
     """Rows of (n, 784) images: noisy input, basic AE output, denoising AE output, clean original."""
     rows = [x.reshape(-1, 28, 28) for x in (noisy, basic, denoised, clean)]
     titles = ["noisy input", "basic AE", "denoising AE", "original"]
-    return plots.image_rows(rows, titles, f"Denoising MNIST test digits (noise factor {noise_factor})")
+    return plots.image_rows(
+        rows, titles, f"Denoising MNIST test digits (noise factor {noise_factor})"
+    )
 
 
 # %% [markdown]
@@ -231,12 +257,16 @@ def comparison_figure(noisy, basic, denoised, clean, noise_factor: float):
 # %%
 def main(argv=None) -> dict:
     """Train both autoencoders, compare them on the noisy test set, write runs/denoising_autoencoder/."""
-    config = parse_config(Config, QUICK, argv, description=__doc__)
+    config = parse_config(Config, QUICK_OVERRIDES, argv, description=__doc__)
     keras.utils.set_random_seed(config.seed)
     run = Run("denoising_autoencoder", config)
     (x_train, _), (x_test, _) = mnist_flat(config.data_dir, config.train_samples, config.seed)
-    x_test_noisy = add_noise(x_test, config.noise_factor, seed=config.seed + 1)  # one fixed noisy test set
-    print(f"MNIST: {len(x_train)} training and {len(x_test)} test images; noise factor {config.noise_factor}")
+    x_test_noisy = add_noise(
+        x_test, config.noise_factor, seed=config.seed + 1
+    )  # one fixed noisy test set
+    print(
+        f"MNIST: {len(x_train)} training and {len(x_test)} test images; noise factor {config.noise_factor}"
+    )
 
     results, histories, outputs = {}, {}, {}
     for label, denoising in (("basic", False), ("denoising", True)):
@@ -248,7 +278,9 @@ def main(argv=None) -> dict:
         noisy_scores = restoration_scores(outputs[label], x_test)
         clean_scores = restoration_scores(model.predict(x_test, batch_size=1024, verbose=0), x_test)
         results[label] = {"noisy": noisy_scores, "clean": clean_scores}
-        print(f"{label} AE on noisy test: MSE {noisy_scores['mse']:.5f}, PSNR {noisy_scores['psnr']:.2f} dB")
+        print(
+            f"{label} AE on noisy test: MSE {noisy_scores['mse']:.5f}, PSNR {noisy_scores['psnr']:.2f} dB"
+        )
 
     input_scores = restoration_scores(x_test_noisy, x_test)
     metrics = {
@@ -264,9 +296,18 @@ def main(argv=None) -> dict:
     metrics["mse_reduction"] = 1.0 - metrics["denoising_noisy_mse"] / metrics["basic_noisy_mse"]
 
     shown = slice(0, config.figure_digits)
-    figure = comparison_figure(x_test_noisy[shown], outputs["basic"][shown], outputs["denoising"][shown], x_test[shown], config.noise_factor)
+    figure = comparison_figure(
+        x_test_noisy[shown],
+        outputs["basic"][shown],
+        outputs["denoising"][shown],
+        x_test[shown],
+        config.noise_factor,
+    )
     run.save_figure(figure, "denoising.png")
-    run.save_figure(plots.learning_curves(histories, "mse", "Reconstruction MSE per epoch"), "learning_curves.png")
+    run.save_figure(
+        plots.learning_curves(histories, "mse", "Reconstruction MSE per epoch"),
+        "learning_curves.png",
+    )
     table = (
         "| input to the model | MSE vs clean | PSNR (dB) |\n|---|---|---|\n"
         f"| noisy test images themselves | {metrics['noisy_input_mse']:.5f} | {metrics['noisy_input_psnr']:.2f} |\n"

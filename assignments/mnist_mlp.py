@@ -188,7 +188,7 @@ from common.reporting import Run
 # ## Configuration
 #
 # Every field is a command-line flag (`--batch-sizes 16 32 128`,
-# `--experiments batch_norm l2`); `--quick` applies `QUICK`. The full run uses
+# `--experiments batch_norm l2`); `--quick` applies `QUICK_OVERRIDES`. The full run uses
 # all 60,000 training images (48,000 to train, 12,000 to validate) and up to
 # 100 epochs per row with a patience of 8 epochs; quick mode uses 15,000
 # images, at most 10 epochs and a patience of 3.
@@ -200,20 +200,42 @@ EXPERIMENT_GROUPS = ("batch_size", "learning_rate", "batch_norm", "l2", "batch_n
 @dataclass
 class Config(BaseConfig):
     hidden_units: tuple[int, ...] = field((20, 7, 5), "units of the hidden ReLU layers", minimum=1)
-    epochs: int = field(100, "most epochs per row (early stopping usually ends a row sooner)", minimum=1)
+    epochs: int = field(
+        100, "most epochs per row (early stopping usually ends a row sooner)", minimum=1
+    )
     patience: int = field(8, "epochs without a lower validation loss before a row stops", minimum=1)
     batch_size: int = field(32, "batch size of the baseline and of the other rows", minimum=1)
-    learning_rate: float = field(1e-3, "Adam learning rate of the baseline and of the other rows", minimum=0)
-    batch_sizes: tuple[int, ...] = field((16, 32, 128), "batch sizes compared (the baseline's is not repeated)", minimum=1)
-    learning_rates: tuple[float, ...] = field((1e-2, 1e-3, 1e-4), "Adam learning rates compared", minimum=0)
-    l2: float = field(1e-5, "L2 factor of the regularized rows (loss + l2 * sum of squared kernel weights)", minimum=0)
-    experiments: tuple[str, ...] = field(EXPERIMENT_GROUPS, "experiment groups to run besides the baseline", choices=EXPERIMENT_GROUPS)
-    train_samples: int = field(0, "training images to use before the validation split (0: all 60,000)", minimum=0)
-    validation_split: float = field(0.2, "fraction of the training images held out for validation", minimum=0)
-    steps_per_execution: int = field(50, "batches per call into TensorFlow (speed only: the same updates)", minimum=1)
+    learning_rate: float = field(
+        1e-3, "Adam learning rate of the baseline and of the other rows", minimum=0
+    )
+    batch_sizes: tuple[int, ...] = field(
+        (16, 32, 128), "batch sizes compared (the baseline's is not repeated)", minimum=1
+    )
+    learning_rates: tuple[float, ...] = field(
+        (1e-2, 1e-3, 1e-4), "Adam learning rates compared", minimum=0
+    )
+    l2: float = field(
+        1e-5,
+        "L2 factor of the regularized rows (loss + l2 * sum of squared kernel weights)",
+        minimum=0,
+    )
+    experiments: tuple[str, ...] = field(
+        EXPERIMENT_GROUPS,
+        "experiment groups to run besides the baseline",
+        choices=EXPERIMENT_GROUPS,
+    )
+    train_samples: int = field(
+        0, "training images to use before the validation split (0: all 60,000)", minimum=0
+    )
+    validation_split: float = field(
+        0.2, "fraction of the training images held out for validation", minimum=0
+    )
+    steps_per_execution: int = field(
+        50, "batches per call into TensorFlow (speed only: the same updates)", minimum=1
+    )
 
 
-QUICK = {"train_samples": 15000, "epochs": 10, "patience": 3}
+QUICK_OVERRIDES = {"train_samples": 15000, "epochs": 10, "patience": 3}
 QUICK_BAR = ("best_test_accuracy", ">=", 0.85)
 FULL_BAR = ("best_test_accuracy", ">=", 0.945)
 
@@ -271,29 +293,59 @@ def experiment_rows(
     """
     unknown = set(groups) - set(EXPERIMENT_GROUPS)
     if unknown:
-        raise ValueError(f"unknown experiment groups {sorted(unknown)}; choose from {EXPERIMENT_GROUPS}")
+        raise ValueError(
+            f"unknown experiment groups {sorted(unknown)}; choose from {EXPERIMENT_GROUPS}"
+        )
     if batch_size < 1 or any(b < 1 for b in batch_sizes):
         raise ValueError(f"batch sizes must be >= 1, got {batch_size} and {tuple(batch_sizes)}")
     if learning_rate <= 0 or any(r <= 0 for r in learning_rates):
-        raise ValueError(f"learning rates must be > 0, got {learning_rate} and {tuple(learning_rates)}")
+        raise ValueError(
+            f"learning rates must be > 0, got {learning_rate} and {tuple(learning_rates)}"
+        )
     if l2 < 0:
         raise ValueError(f"l2 must be >= 0, got {l2}")
     base = dict(batch_size=batch_size, learning_rate=learning_rate)
-    rows = [Experiment("baseline", "baseline", f"baseline (batch {batch_size}, lr {rate_name(learning_rate)})", **base)]
+    rows = [
+        Experiment(
+            "baseline",
+            "baseline",
+            f"baseline (batch {batch_size}, lr {rate_name(learning_rate)})",
+            **base,
+        )
+    ]
     if "batch_size" in groups:
         for size in dict.fromkeys(batch_sizes):
             if size != batch_size:
-                rows.append(Experiment(f"batch_{size}", "batch_size", f"batch {size}", size, learning_rate))
+                rows.append(
+                    Experiment(f"batch_{size}", "batch_size", f"batch {size}", size, learning_rate)
+                )
     if "learning_rate" in groups:
         for rate in dict.fromkeys(learning_rates):
             if not np.isclose(rate, learning_rate, rtol=1e-9, atol=0):
-                rows.append(Experiment(f"lr_{rate_name(rate)}", "learning_rate", f"lr {rate_name(rate)}", batch_size, rate))
+                rows.append(
+                    Experiment(
+                        f"lr_{rate_name(rate)}",
+                        "learning_rate",
+                        f"lr {rate_name(rate)}",
+                        batch_size,
+                        rate,
+                    )
+                )
     if "batch_norm" in groups:
         rows.append(Experiment("batch_norm", "batch_norm", "batch norm", **base, batch_norm=True))
     if "l2" in groups:
         rows.append(Experiment("l2", "l2", f"L2 {rate_name(l2)}", **base, l2=l2))
     if "batch_norm_l2" in groups:
-        rows.append(Experiment("batch_norm_l2", "batch_norm_l2", f"batch norm + L2 {rate_name(l2)}", **base, batch_norm=True, l2=l2))
+        rows.append(
+            Experiment(
+                "batch_norm_l2",
+                "batch_norm_l2",
+                f"batch norm + L2 {rate_name(l2)}",
+                **base,
+                batch_norm=True,
+                l2=l2,
+            )
+        )
     return rows
 
 
@@ -348,12 +400,18 @@ def build_model(
     x = inputs
     for index, units in enumerate(hidden_units, start=1):
         if batch_norm:
-            x = layers.Dense(units, use_bias=False, kernel_regularizer=regularizer, name=f"dense_{index}")(x)
+            x = layers.Dense(
+                units, use_bias=False, kernel_regularizer=regularizer, name=f"dense_{index}"
+            )(x)
             x = layers.BatchNormalization(name=f"batch_norm_{index}")(x)
             x = layers.Activation("relu", name=f"relu_{index}")(x)
         else:
-            x = layers.Dense(units, activation="relu", kernel_regularizer=regularizer, name=f"dense_{index}")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", kernel_regularizer=regularizer, name="output")(x)
+            x = layers.Dense(
+                units, activation="relu", kernel_regularizer=regularizer, name=f"dense_{index}"
+            )(x)
+    outputs = layers.Dense(
+        num_classes, activation="softmax", kernel_regularizer=regularizer, name="output"
+    )(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -387,13 +445,17 @@ def split_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int = 
         raise InputError(f"{len(x)} samples but {len(y)} labels")
     held_out = int(round(len(x) * fraction))
     if held_out < 1 or held_out >= len(x):
-        raise InputError(f"a validation split of {fraction} of {len(x)} samples leaves a side empty")
+        raise InputError(
+            f"a validation split of {fraction} of {len(x)} samples leaves a side empty"
+        )
     order = np.random.default_rng(seed).permutation(len(x))
     train, validation = order[held_out:], order[:held_out]
     return (x[train], y[train]), (x[validation], y[validation])
 
 
-def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False) -> tf.data.Dataset:
+def make_dataset(
+    x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False
+) -> tf.data.Dataset:
     """Batches of (x, y) from memory: cached, reshuffled every epoch when `shuffle`, prefetched.
 
     About twice as fast per epoch as passing the NumPy arrays to `fit()` for
@@ -423,7 +485,9 @@ def train_row(experiment: Experiment, config: Config, train, validation, test) -
     """
     keras.utils.set_random_seed(config.seed)
     with strategy().scope():
-        model = build_model(config.hidden_units, experiment.batch_norm, experiment.l2, name=experiment.name)
+        model = build_model(
+            config.hidden_units, experiment.batch_norm, experiment.l2, name=experiment.name
+        )
         model.compile(
             optimizer=keras.optimizers.Adam(experiment.learning_rate),
             loss="sparse_categorical_crossentropy",
@@ -431,9 +495,13 @@ def train_row(experiment: Experiment, config: Config, train, validation, test) -
             steps_per_execution=config.steps_per_execution,
         )
     initial_kernel = np.array(model.get_layer("dense_1").kernel)
-    early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
-    print(f"\n== {experiment.name}: batch {experiment.batch_size}, lr {rate_name(experiment.learning_rate)}, "
-          f"batch norm {experiment.batch_norm}, L2 {experiment.l2:g}")
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
+    )
+    print(
+        f"\n== {experiment.name}: batch {experiment.batch_size}, lr {rate_name(experiment.learning_rate)}, "
+        f"batch norm {experiment.batch_norm}, L2 {experiment.l2:g}"
+    )
     started = time.perf_counter()
     validation_batches = make_dataset(*validation, batch_size=1024)
     history = model.fit(
@@ -447,8 +515,10 @@ def train_row(experiment: Experiment, config: Config, train, validation, test) -
     validation_loss, validation_accuracy = model.evaluate(validation_batches, verbose=0)
     test_loss, test_accuracy = model.evaluate(make_dataset(*test, batch_size=1024), verbose=0)
     epochs_run = len(history.history["loss"])
-    print(f"{experiment.name}: test accuracy {test_accuracy:.4f}, validation accuracy {validation_accuracy:.4f}, "
-          f"best epoch {early_stopping.best_epoch + 1} of {epochs_run}, {seconds:.1f} s")
+    print(
+        f"{experiment.name}: test accuracy {test_accuracy:.4f}, validation accuracy {validation_accuracy:.4f}, "
+        f"best epoch {early_stopping.best_epoch + 1} of {epochs_run}, {seconds:.1f} s"
+    )
     return {
         "experiment": experiment,
         "model": model,
@@ -555,8 +625,14 @@ def weight_statistics(weights: np.ndarray) -> dict:
     """Count, mean, standard deviation, mean |w|, max |w| and share with |w| < 0.01 of any array."""
     w = np.asarray(weights, dtype="float64").ravel()
     if w.size == 0:
-        return {"count": 0, "mean": float("nan"), "std": float("nan"), "mean_abs": float("nan"),
-                "max_abs": float("nan"), "share_below_0.01": float("nan")}
+        return {
+            "count": 0,
+            "mean": float("nan"),
+            "std": float("nan"),
+            "mean_abs": float("nan"),
+            "max_abs": float("nan"),
+            "share_below_0.01": float("nan"),
+        }
     return {
         "count": int(w.size),
         "mean": float(w.mean()),
@@ -567,7 +643,9 @@ def weight_statistics(weights: np.ndarray) -> dict:
     }
 
 
-def weight_histogram(kernels: dict, lit: np.ndarray | None = None, title: str = "First-layer kernel weights"):
+def weight_histogram(
+    kernels: dict, lit: np.ndarray | None = None, title: str = "First-layer kernel weights"
+):
     """Overlaid histograms of first-layer kernels {label: (n_pixels, units)}; the first is drawn as an outline.
 
     With a `lit` mask (n_pixels,), a second panel shows only the weights of
@@ -589,7 +667,9 @@ def weight_histogram(kernels: dict, lit: np.ndarray | None = None, title: str = 
             stats = weight_statistics(w)
             legend = f"{label}: mean {stats['mean']:+.4f}, std {stats['std']:.4f}, mean |w| {stats['mean_abs']:.4f}"
             if index == 0:
-                axis.hist(w.ravel(), bins=bins, histtype="step", color="gray", linewidth=1.5, label=legend)
+                axis.hist(
+                    w.ravel(), bins=bins, histtype="step", color="gray", linewidth=1.5, label=legend
+                )
             else:
                 axis.hist(w.ravel(), bins=bins, alpha=0.5, label=legend)
         axis.set_xlabel("weight")
@@ -613,20 +693,30 @@ def weight_histogram(kernels: dict, lit: np.ndarray | None = None, title: str = 
 # %%
 def main(argv=None) -> dict:
     """Train every row of the experiment table and write runs/mnist_mlp/; return metrics.json's content."""
-    config = parse_config(Config, QUICK, argv, description=__doc__)
+    config = parse_config(Config, QUICK_OVERRIDES, argv, description=__doc__)
     keras.utils.set_random_seed(config.seed)
     try:
-        rows = experiment_rows(config.batch_size, config.learning_rate, config.batch_sizes,
-                               config.learning_rates, config.l2, config.experiments)
+        rows = experiment_rows(
+            config.batch_size,
+            config.learning_rate,
+            config.batch_sizes,
+            config.learning_rates,
+            config.l2,
+            config.experiments,
+        )
     except ValueError as error:
         raise InputError(str(error)) from None
     if not 0 < config.validation_split < 1:
-        raise InputError(f"--validation-split must be between 0 and 1, got {config.validation_split}")
+        raise InputError(
+            f"--validation-split must be between 0 and 1, got {config.validation_split}"
+        )
     run = Run("mnist_mlp", config)
     (x_all, y_all), test = mnist_flat(config.data_dir, config.train_samples, config.seed)
     train, validation = split_validation(x_all, y_all, config.validation_split, config.seed)
-    print(f"MNIST: {len(train[0])} training, {len(validation[0])} validation and {len(test[0])} test images; "
-          f"{len(rows)} rows: {', '.join(r.name for r in rows)}")
+    print(
+        f"MNIST: {len(train[0])} training, {len(validation[0])} validation and {len(test[0])} test images; "
+        f"{len(rows)} rows: {', '.join(r.name for r in rows)}"
+    )
 
     results = []
     for experiment in rows:
@@ -641,21 +731,37 @@ def main(argv=None) -> dict:
 
     histories = {r["experiment"].label: r["history"].history for r in results}
     baseline_label = results[0]["experiment"].label
-    titles = {"batch_size": "batch size", "learning_rate": "learning rate", "batch_norm": "batch norm and L2",
-              "l2": "batch norm and L2", "batch_norm_l2": "batch norm and L2"}
+    titles = {
+        "batch_size": "batch size",
+        "learning_rate": "learning rate",
+        "batch_norm": "batch norm and L2",
+        "l2": "batch norm and L2",
+        "batch_norm_l2": "batch norm and L2",
+    }
     groups = {}
     for r in results[1:]:
-        groups.setdefault(titles[r["experiment"].group], [baseline_label]).append(r["experiment"].label)
-    run.save_figure(grouped_learning_curves(histories, groups or {"baseline": [baseline_label]}), "learning_curves.png")
+        groups.setdefault(titles[r["experiment"].group], [baseline_label]).append(
+            r["experiment"].label
+        )
+    run.save_figure(
+        grouped_learning_curves(histories, groups or {"baseline": [baseline_label]}),
+        "learning_curves.png",
+    )
 
-    kernels = {"initial (same for both)": results[0]["initial_kernel"], "without L2 (baseline)": results[0]["kernel"]}
+    kernels = {
+        "initial (same for both)": results[0]["initial_kernel"],
+        "without L2 (baseline)": results[0]["kernel"],
+    }
     by_name = {r["experiment"].name: r for r in results}
     if "l2" in by_name:
         kernels[f"with L2 {rate_name(config.l2)}"] = by_name["l2"]["kernel"]
     lit = lit_pixels(train[0])
     weight_stats = {
-        label: {"all pixels": weight_statistics(k), "lit pixels": weight_statistics(k[lit]),
-                "never-lit pixels": weight_statistics(k[~lit])}
+        label: {
+            "all pixels": weight_statistics(k),
+            "lit pixels": weight_statistics(k[lit]),
+            "never-lit pixels": weight_statistics(k[~lit]),
+        }
         for label, k in kernels.items()
     }
     run.save_figure(weight_histogram(kernels, lit), "weight_histogram.png")
@@ -663,14 +769,23 @@ def main(argv=None) -> dict:
         f"\nFirst-layer kernel weights ({int(lit.sum())} of {lit.size} pixels are lit in some training image):\n\n"
         "| weights | pixels | mean | std | mean abs | max abs | share abs < 0.01 |\n|---|---|---|---|---|---|---|\n"
     )
-    summary += "\n".join(
-        f"| {label} | {part} | {s['mean']:+.5f} | {s['std']:.5f} | {s['mean_abs']:.5f} | {s['max_abs']:.4f} | {s['share_below_0.01']:.3f} |"
-        for label, parts in weight_stats.items() for part, s in parts.items() if s["count"]
-    ) + "\n"
+    summary += (
+        "\n".join(
+            f"| {label} | {part} | {s['mean']:+.5f} | {s['std']:.5f} | {s['mean_abs']:.5f} | {s['max_abs']:.4f} | {s['share_below_0.01']:.3f} |"
+            for label, parts in weight_stats.items()
+            for part, s in parts.items()
+            if s["count"]
+        )
+        + "\n"
+    )
 
     predictions = np.argmax(best["model"].predict(test[0], batch_size=1024, verbose=0), axis=1)
-    figure = plots.confusion_matrix(test[1], predictions, [str(d) for d in range(10)],
-                                    title=f"Test confusion matrix, best row: {best['experiment'].name}")
+    figure = plots.confusion_matrix(
+        test[1],
+        predictions,
+        [str(d) for d in range(10)],
+        title=f"Test confusion matrix, best row: {best['experiment'].name}",
+    )
     run.save_figure(figure, "confusion_matrix.png")
     run.save_model(best["model"], "mnist_mlp_best.keras")
     print("\n" + summary)
@@ -682,12 +797,21 @@ def main(argv=None) -> dict:
         "best_row": best["experiment"].name,
         "results_table": table,
         "rows": [
-            {"name": r["experiment"].name, "batch_size": r["experiment"].batch_size,
-             "learning_rate": r["experiment"].learning_rate, "batch_norm": r["experiment"].batch_norm,
-             "l2": r["experiment"].l2, "test_accuracy": r["test_accuracy"], "test_loss": r["test_loss"],
-             "validation_accuracy": r["validation_accuracy"], "validation_loss": r["validation_loss"],
-             "epochs_run": r["epochs_run"], "best_epoch": r["best_epoch"],
-             "train_seconds": r["train_seconds"], "seconds_per_epoch": r["seconds_per_epoch"]}
+            {
+                "name": r["experiment"].name,
+                "batch_size": r["experiment"].batch_size,
+                "learning_rate": r["experiment"].learning_rate,
+                "batch_norm": r["experiment"].batch_norm,
+                "l2": r["experiment"].l2,
+                "test_accuracy": r["test_accuracy"],
+                "test_loss": r["test_loss"],
+                "validation_accuracy": r["validation_accuracy"],
+                "validation_loss": r["validation_loss"],
+                "epochs_run": r["epochs_run"],
+                "best_epoch": r["best_epoch"],
+                "train_seconds": r["train_seconds"],
+                "seconds_per_epoch": r["seconds_per_epoch"],
+            }
             for r in results
         ],
         "first_layer_weights": weight_stats,

@@ -173,7 +173,7 @@ from common.reporting import Run
 # ## Configuration
 #
 # Every field is a command-line flag (`--lstm-units 32`, `--no-bidirectional`);
-# `--quick` applies `QUICK`. The full run uses all 25,000 training reviews (10%
+# `--quick` applies `QUICK_OVERRIDES`. The full run uses all 25,000 training reviews (10%
 # of them for validation), up to 5 epochs with early stopping, a bidirectional
 # LSTM, and all 25,000 test reviews; quick mode cuts the data to 6,000 / 5,000
 # reviews, the vocabulary to 10,000, the word vectors to 64, the LSTM to one
@@ -184,16 +184,20 @@ from common.reporting import Run
 @dataclass
 class Config(BaseConfig):
     max_tokens: int = field(20000, "vocabulary size, padding and OOV ids included", minimum=3)
-    sequence_length: int = field(200, "tokens per review (longer ones are cut, shorter ones padded)", minimum=1)
+    sequence_length: int = field(
+        200, "tokens per review (longer ones are cut, shorter ones padded)", minimum=1
+    )
     embedding_dim: int = field(128, "size of the word vectors", minimum=1)
     lstm_units: int = field(64, "LSTM units (per direction)", minimum=1)
     bidirectional: bool = field(True, "read the review in both directions")
     truncate: str = field(
-        "last", "which words of a longer review to keep: its first or its last sequence_length",
+        "last",
+        "which words of a longer review to keep: its first or its last sequence_length",
         choices=("first", "last"),
     )
     pooling: str = field(
-        "average", "review summary: LSTM outputs averaged over the words, or its last state",
+        "average",
+        "review summary: LSTM outputs averaged over the words, or its last state",
         choices=("average", "last"),
     )
     embedding_dropout: float = field(0.3, "dropout rate on the word vectors", minimum=0)
@@ -204,12 +208,18 @@ class Config(BaseConfig):
     learning_rate: float = field(1e-3, "Adam learning rate", minimum=0)
     train_samples: int = field(0, "training reviews to load (0: all 25,000)", minimum=0)
     test_samples: int = field(0, "test reviews to evaluate on (0: all 25,000)", minimum=0)
-    validation_split: float = field(0.1, "fraction of the training reviews held out for validation", minimum=0)
+    validation_split: float = field(
+        0.1, "fraction of the training reviews held out for validation", minimum=0
+    )
 
 
-QUICK = {
-    "train_samples": 6000, "test_samples": 5000, "max_tokens": 10000,
-    "embedding_dim": 64, "bidirectional": False, "epochs": 2,
+QUICK_OVERRIDES = {
+    "train_samples": 6000,
+    "test_samples": 5000,
+    "max_tokens": 10000,
+    "embedding_dim": 64,
+    "bidirectional": False,
+    "epochs": 2,
 }
 QUICK_BAR = ("accuracy", ">=", 0.72)
 FULL_BAR = ("accuracy", ">=", 0.86)
@@ -277,8 +287,12 @@ class KeepLastWords(layers.Layer):
 
 # %%
 def make_dataset(
-    texts: np.ndarray, labels: np.ndarray, vectorizer, batch_size: int,
-    shuffle_seed: int | None = None, keep_last: int = 0,
+    texts: np.ndarray,
+    labels: np.ndarray,
+    vectorizer,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    keep_last: int = 0,
 ):
     """A `tf.data.Dataset` of (int32 token ids (batch, sequence_length), int32 labels (batch,)).
 
@@ -371,7 +385,9 @@ def build_model(
     lstm = layers.LSTM(lstm_units, return_sequences=pooling == "average", name="lstm")
     x = layers.Bidirectional(lstm, name="bidirectional_lstm")(x) if bidirectional else lstm(x)
     if pooling == "average":
-        x = layers.GlobalAveragePooling1D(name="average_over_words")(x)  # padded steps excluded by the mask
+        x = layers.GlobalAveragePooling1D(name="average_over_words")(
+            x
+        )  # padded steps excluded by the mask
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(1, activation="sigmoid", name="positive_probability")(x)
     return keras.Model(inputs, outputs, name="sentiment_lstm")
@@ -430,13 +446,17 @@ def threshold_tradeoff(labels, probabilities) -> dict:
     labels = np.asarray(labels).reshape(-1)
     probabilities = np.asarray(probabilities, dtype="float64").reshape(-1)
     if labels.shape != probabilities.shape:
-        raise ValueError(f"labels and probabilities differ in size: {labels.shape} vs {probabilities.shape}")
+        raise ValueError(
+            f"labels and probabilities differ in size: {labels.shape} vs {probabilities.shape}"
+        )
     if not np.isin(labels, (0, 1)).all() or len(np.unique(labels)) != 2:
         raise ValueError("labels must be 0 / 1 with both classes present")
     precision, recall, thresholds = precision_recall_curve(labels, probabilities)
     precision, recall = precision[:-1], recall[:-1]  # the last pair (1, 0) has no threshold
     denominator = precision + recall
-    f1 = np.divide(2 * precision * recall, denominator, out=np.zeros_like(denominator), where=denominator > 0)
+    f1 = np.divide(
+        2 * precision * recall, denominator, out=np.zeros_like(denominator), where=denominator > 0
+    )
     best = int(np.argmax(f1))
     return {
         "thresholds": thresholds.astype("float64"),
@@ -448,7 +468,9 @@ def threshold_tradeoff(labels, probabilities) -> dict:
     }
 
 
-def precision_recall_figure(labels, probabilities, best_threshold: float, default_threshold: float = 0.5):
+def precision_recall_figure(
+    labels, probabilities, best_threshold: float, default_threshold: float = 0.5
+):
     """Two panels: the PR curve with average precision, and precision / recall / F1 against the threshold.
 
     Both panels mark the default threshold and `best_threshold` (chosen on
@@ -460,13 +482,24 @@ def precision_recall_figure(labels, probabilities, best_threshold: float, defaul
     tradeoff = threshold_tradeoff(labels, probabilities)
     average_precision = average_precision_score(labels, probabilities)
     figure, (curve, panel) = plt.subplots(1, 2, figsize=(12, 4.5))
-    curve.plot(tradeoff["recall"], tradeoff["precision"], color="C0", label=f"LSTM (AP = {average_precision:.3f})")
+    curve.plot(
+        tradeoff["recall"],
+        tradeoff["precision"],
+        color="C0",
+        label=f"LSTM (AP = {average_precision:.3f})",
+    )
     curve.axhline(np.mean(labels), color="gray", linestyle=":", label="chance (fraction positive)")
     marks = ((default_threshold, "C3", "default"), (best_threshold, "C2", "F1-best (validation)"))
     for threshold, color, name in marks:
         i = min(np.searchsorted(tradeoff["thresholds"], threshold), len(tradeoff["thresholds"]) - 1)
-        curve.plot(tradeoff["recall"][i], tradeoff["precision"][i], "o", color=color, markersize=8,
-                   label=f"{name} t = {threshold:.2f}: P {tradeoff['precision'][i]:.3f}, R {tradeoff['recall'][i]:.3f}")
+        curve.plot(
+            tradeoff["recall"][i],
+            tradeoff["precision"][i],
+            "o",
+            color=color,
+            markersize=8,
+            label=f"{name} t = {threshold:.2f}: P {tradeoff['precision'][i]:.3f}, R {tradeoff['recall'][i]:.3f}",
+        )
         panel.axvline(threshold, color=color, linestyle="--", label=f"{name} t = {threshold:.2f}")
     curve.set_xlabel("recall (positive reviews found)")
     curve.set_ylabel("precision (called positive that are positive)")
@@ -476,7 +509,9 @@ def precision_recall_figure(labels, probabilities, best_threshold: float, defaul
     curve.grid(alpha=0.3)
     curve.legend(fontsize=8, loc="lower left")
     for key, color in (("precision", "C0"), ("recall", "C1"), ("f1", "C4")):
-        panel.plot(tradeoff["thresholds"], tradeoff[key], color=color, label=key if key != "f1" else "F1")
+        panel.plot(
+            tradeoff["thresholds"], tradeoff[key], color=color, label=key if key != "f1" else "F1"
+        )
     panel.set_xlabel("decision threshold t (positive if p >= t)")
     panel.set_ylabel("score")
     panel.set_title("The threshold trade-off (test reviews)")
@@ -500,8 +535,14 @@ def train_classifier(config: Config, vocabulary_size: int, train_dataset, valida
     """Build, compile and fit the classifier; return (model, history)."""
     with strategy().scope():
         model = build_model(
-            vocabulary_size, config.sequence_length, config.embedding_dim,
-            config.lstm_units, config.bidirectional, config.dropout, config.pooling, config.embedding_dropout,
+            vocabulary_size,
+            config.sequence_length,
+            config.embedding_dim,
+            config.lstm_units,
+            config.bidirectional,
+            config.dropout,
+            config.pooling,
+            config.embedding_dropout,
         )
         model.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate),
@@ -536,15 +577,24 @@ def train_classifier(config: Config, vocabulary_size: int, train_dataset, valida
 def main(argv=None) -> dict:
     """Train and evaluate the classifier; write runs/sentiment_analysis/; return metrics.json's content."""
     from sklearn.metrics import (
-        accuracy_score, average_precision_score, classification_report, f1_score,
-        precision_score, recall_score, roc_auc_score,
+        accuracy_score,
+        average_precision_score,
+        classification_report,
+        f1_score,
+        precision_score,
+        recall_score,
+        roc_auc_score,
     )
 
-    config = parse_config(Config, QUICK, argv, description=__doc__)
+    config = parse_config(Config, QUICK_OVERRIDES, argv, description=__doc__)
     if not 0 < config.validation_split < 1:
-        raise InputError(f"--validation-split must be between 0 and 1, got {config.validation_split}")
+        raise InputError(
+            f"--validation-split must be between 0 and 1, got {config.validation_split}"
+        )
     if not (config.dropout < 1 and config.embedding_dropout < 1):
-        raise InputError(f"dropout rates must be below 1, got {config.dropout}, {config.embedding_dropout}")
+        raise InputError(
+            f"dropout rates must be below 1, got {config.dropout}, {config.embedding_dropout}"
+        )
     keras.utils.set_random_seed(config.seed)
     run = Run("sentiment_analysis", config)
 
@@ -554,7 +604,9 @@ def main(argv=None) -> dict:
     held_out = max(1, int(round(len(texts) * config.validation_split)))
     train_texts, train_labels = texts[:-held_out], labels[:-held_out]
     validation_texts, validation_labels = texts[-held_out:], labels[-held_out:]
-    print(f"IMDB: {len(train_texts)} training, {len(validation_texts)} validation, {len(test_texts)} test reviews")
+    print(
+        f"IMDB: {len(train_texts)} training, {len(validation_texts)} validation, {len(test_texts)} test reviews"
+    )
 
     # The vocabulary comes from the training reviews only.
     vectorizer = make_vectorizer(train_texts, config.max_tokens, config.sequence_length)
@@ -565,8 +617,12 @@ def main(argv=None) -> dict:
         f"longer ones keep their {config.truncate} {config.sequence_length}"
     )
     batch_size = config.batch_size * strategy().num_replicas_in_sync
-    train_dataset = make_dataset(train_texts, train_labels, vectorizer, batch_size, config.seed, keep_last)
-    validation_dataset = make_dataset(validation_texts, validation_labels, vectorizer, batch_size, None, keep_last)
+    train_dataset = make_dataset(
+        train_texts, train_labels, vectorizer, batch_size, config.seed, keep_last
+    )
+    validation_dataset = make_dataset(
+        validation_texts, validation_labels, vectorizer, batch_size, None, keep_last
+    )
     test_dataset = make_dataset(test_texts, test_labels, vectorizer, 512, None, keep_last)
 
     started = time.perf_counter()
@@ -579,7 +635,9 @@ def main(argv=None) -> dict:
     test_probabilities = model.predict(test_dataset, verbose=0).reshape(-1)
     validation_probabilities = model.predict(validation_dataset, verbose=0).reshape(-1)
     predictions = (test_probabilities >= 0.5).astype("int32")
-    best_threshold = threshold_tradeoff(validation_labels, validation_probabilities)["best_threshold"]
+    best_threshold = threshold_tradeoff(validation_labels, validation_probabilities)[
+        "best_threshold"
+    ]
     best_predictions = (test_probabilities >= best_threshold).astype("int32")
     metrics = {
         "accuracy": accuracy_score(test_labels, predictions),
@@ -594,21 +652,35 @@ def main(argv=None) -> dict:
     }
     print("\n" + "\n".join(f"{name:>28}: {value:.4f}" for name, value in metrics.items()))
 
-    report = classification_report(test_labels, predictions, target_names=list(CLASS_NAMES), digits=4)
+    report = classification_report(
+        test_labels, predictions, target_names=list(CLASS_NAMES), digits=4
+    )
     header = f"IMDB test reviews: {len(test_labels)}; threshold 0.5\n\n"
     print("\n" + report)
     run.save_text("classification_report.txt", header + report)
     run.save_figure(
-        plots.confusion_matrix(test_labels, predictions, CLASS_NAMES, title="IMDB test reviews (threshold 0.5)"),
+        plots.confusion_matrix(
+            test_labels, predictions, CLASS_NAMES, title="IMDB test reviews (threshold 0.5)"
+        ),
         "confusion_matrix.png",
     )
-    run.save_figure(precision_recall_figure(test_labels, test_probabilities, best_threshold), "precision_recall.png")
+    run.save_figure(
+        precision_recall_figure(test_labels, test_probabilities, best_threshold),
+        "precision_recall.png",
+    )
     histories = {"LSTM": history.history}
-    run.save_figure(plots.learning_curves(histories, "loss", "Binary cross-entropy per epoch"), "learning_curves.png")
-    run.save_figure(plots.learning_curves(histories, "accuracy", "Accuracy per epoch"), "accuracy_curves.png")
+    run.save_figure(
+        plots.learning_curves(histories, "loss", "Binary cross-entropy per epoch"),
+        "learning_curves.png",
+    )
+    run.save_figure(
+        plots.learning_curves(histories, "accuracy", "Accuracy per epoch"), "accuracy_curves.png"
+    )
 
     run.save_model(model, "sentiment_lstm.keras")
-    run.save_model(build_end_to_end_model(vectorizer, model, keep_last), "sentiment_end_to_end.keras")
+    run.save_model(
+        build_end_to_end_model(vectorizer, model, keep_last), "sentiment_end_to_end.keras"
+    )
     extra = {
         "epochs_run": len(history.history["loss"]),
         "best_epoch": int(np.argmin(history.history["val_loss"])) + 1,

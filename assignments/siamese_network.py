@@ -224,7 +224,7 @@ KOCH_FILTERS = (64, 128, 128, 256)  # filters of the four convolutions (10x10, 7
 # %% [markdown]
 # ## Configuration
 #
-# Every field is a flag; `--quick` applies `QUICK`: towers a quarter as wide
+# Every field is a flag; `--quick` applies `QUICK_OVERRIDES`: towers a quarter as wide
 # (16, 32, 32 and 64 filters, a 512-unit embedding; the same layers, kernels
 # and pooling) for 3 epochs at a learning rate of 1e-3, since one epoch of
 # the full-size towers alone takes 150-170 s on 2 CPU cores (the sweep
@@ -236,36 +236,71 @@ KOCH_FILTERS = (64, 128, 128, 256)  # filters of the four convolutions (10x10, 7
 @dataclass
 class Config(BaseConfig):
     epochs: int = field(20, "training epochs", minimum=1)
-    batch_size: int = field(32, "pairs per batch; with --pairs batch-all, people per batch (two photos each)", minimum=1)
-    optimizer: str = field("adam", "adam, or sgd (momentum 0.9, as in the paper; try --learning-rate 0.01)", choices=("sgd", "adam"))
+    batch_size: int = field(
+        32, "pairs per batch; with --pairs batch-all, people per batch (two photos each)", minimum=1
+    )
+    optimizer: str = field(
+        "adam",
+        "adam, or sgd (momentum 0.9, as in the paper; try --learning-rate 0.01)",
+        choices=("sgd", "adam"),
+    )
     learning_rate: float = field(1e-4, "peak learning rate (cosine decay to 1%)", minimum=0)
     dropout: float = field(0.0, "dropout before the 4,096-unit embedding layer", minimum=0)
     l2: float = field(1e-4, "L2 weight regularisation of every layer", minimum=0)
-    filters: tuple[int, ...] = field(KOCH_FILTERS, "filters of the 10x10, 7x7, 4x4 and 4x4 convolutions", minimum=1)
+    filters: tuple[int, ...] = field(
+        KOCH_FILTERS, "filters of the 10x10, 7x7, 4x4 and 4x4 convolutions", minimum=1
+    )
     embedding_dim: int = field(4096, "units of the sigmoid embedding", minimum=1)
-    batch_norm: bool = field(True, "batch normalisation after each convolution (not in the paper; --no-batch-norm for its tower)")
-    augment: bool = field(True, "augment each training image (flips, rotations, shifts, zooms, shear)")
-    crop: int = field(150, "side of the central square cut from the 250x250 photo before resizing to 105", minimum=32)
-    validation_people: float = field(0.15, "fraction of the training people held out for validation", minimum=0.01)
+    batch_norm: bool = field(
+        True,
+        "batch normalisation after each convolution (not in the paper; --no-batch-norm for its tower)",
+    )
+    augment: bool = field(
+        True, "augment each training image (flips, rotations, shifts, zooms, shear)"
+    )
+    crop: int = field(
+        150,
+        "side of the central square cut from the 250x250 photo before resizing to 105",
+        minimum=32,
+    )
+    validation_people: float = field(
+        0.15, "fraction of the training people held out for validation", minimum=0.01
+    )
     train_pairs: int = field(0, "training pairs to use (0: all)", minimum=0)
-    pairs: str = field("batch-all", "training pairs: 'file', the file's; 'resample', fresh balanced pairs of the training images every "
-                       "epoch; 'batch-all', every pair within batches of 2 images of each of batch-size people",
-                       choices=("file", "resample", "batch-all"))
-    train_images: str = field("pairs", "images to resample from: those of the file's training pairs, or every LFW-a image "
-                              "of the training people (LFW's unrestricted protocol; not with --pairs file)", choices=("pairs", "people"))
+    pairs: str = field(
+        "batch-all",
+        "training pairs: 'file', the file's; 'resample', fresh balanced pairs of the training images every "
+        "epoch; 'batch-all', every pair within batches of 2 images of each of batch-size people",
+        choices=("file", "resample", "batch-all"),
+    )
+    train_images: str = field(
+        "pairs",
+        "images to resample from: those of the file's training pairs, or every LFW-a image "
+        "of the training people (LFW's unrestricted protocol; not with --pairs file)",
+        choices=("pairs", "people"),
+    )
     test_pairs: int = field(0, "test pairs to evaluate (0: all 1,000)", minimum=0)
     ways: tuple[int, ...] = field((2, 5, 10, 20), "N of the N-way one-shot tasks", minimum=2)
-    sweep: bool = field(False, "run the learning-rate x batch-size x dropout grid instead of one training")
-    sweep_learning_rates: tuple[float, ...] = field((3e-5, 1e-4, 3e-4), "learning rates of the sweep", minimum=0)
+    sweep: bool = field(
+        False, "run the learning-rate x batch-size x dropout grid instead of one training"
+    )
+    sweep_learning_rates: tuple[float, ...] = field(
+        (3e-5, 1e-4, 3e-4), "learning rates of the sweep", minimum=0
+    )
     sweep_batch_sizes: tuple[int, ...] = field((16, 32, 64), "batch sizes of the sweep", minimum=1)
     sweep_dropouts: tuple[float, ...] = field((0.0, 0.3), "dropout rates of the sweep", minimum=0)
     sweep_epochs: int = field(4, "training epochs of each sweep run", minimum=1)
 
 
-QUICK = {
-    "epochs": 3, "learning_rate": 1e-3,  # full: 20 epochs at 1e-4 (the small towers gain from larger steps: see the sweep)
-    "filters": (16, 32, 32, 64), "embedding_dim": 512,  # quarter-width towers: 1/16 of the convolutions' cost
-    "sweep_epochs": 1, "sweep_learning_rates": (1e-4, 3e-4, 1e-3), "sweep_batch_sizes": (32,), "sweep_dropouts": (0.0, 0.3),
+QUICK_OVERRIDES = {
+    "epochs": 3,
+    "learning_rate": 1e-3,  # full: 20 epochs at 1e-4 (the small towers gain from larger steps: see the sweep)
+    "filters": (16, 32, 32, 64),
+    "embedding_dim": 512,  # quarter-width towers: 1/16 of the convolutions' cost
+    "sweep_epochs": 1,
+    "sweep_learning_rates": (1e-4, 3e-4, 1e-3),
+    "sweep_batch_sizes": (32,),
+    "sweep_dropouts": (0.0, 0.3),
 }
 QUICK_BAR = ("test_auc", ">=", 0.60)
 FULL_BAR = ("test_accuracy", ">=", 0.75)
@@ -293,7 +328,9 @@ def split_by_person(pairs, fraction: float, seed: int) -> tuple[np.ndarray, np.n
     """
     people = sorted({p.name_a for p in pairs} | {p.name_b for p in pairs})
     rng = np.random.default_rng(seed)
-    held_out = set(rng.choice(people, size=max(1, round(fraction * len(people))), replace=False).tolist())
+    held_out = set(
+        rng.choice(people, size=max(1, round(fraction * len(people))), replace=False).tolist()
+    )
     train, validation = [], []
     for index, pair in enumerate(pairs):
         sides = {pair.name_a in held_out, pair.name_b in held_out}
@@ -359,7 +396,10 @@ def add_people_images(images, pairs, index_a, index_b, pool, data_dir, crop: int
     """
     known = {}
     for pair, a, b in zip(pairs, index_a, index_b):
-        known[f"{pair.name_a}_{pair.index_a:04d}.jpg"], known[f"{pair.name_b}_{pair.index_b:04d}.jpg"] = int(a), int(b)
+        (
+            known[f"{pair.name_a}_{pair.index_a:04d}.jpg"],
+            known[f"{pair.name_b}_{pair.index_b:04d}.jpg"],
+        ) = int(a), int(b)
     names = sorted(set(pool[1].tolist()))
     faces, labels, files = load_people(names, data_dir, IMAGE_SIZE, crop)
     new = np.asarray([i for i, name in enumerate(files) if name not in known], dtype=np.int64)
@@ -412,7 +452,18 @@ class PairBatches(keras.utils.PyDataset):
     every epoch.
     """
 
-    def __init__(self, faces, index_a, index_b, labels, image_rows, people, batch_size: int, resample: bool, seed: int):
+    def __init__(
+        self,
+        faces,
+        index_a,
+        index_b,
+        labels,
+        image_rows,
+        people,
+        batch_size: int,
+        resample: bool,
+        seed: int,
+    ):
         super().__init__()
         self.faces, self.batch_size, self.resample = faces, batch_size, resample
         self.pairs = (np.asarray(index_a), np.asarray(index_b), np.asarray(labels, dtype="float32"))
@@ -424,13 +475,15 @@ class PairBatches(keras.utils.PyDataset):
         return int(np.ceil(len(self.pairs[0]) / self.batch_size))
 
     def __getitem__(self, index):
-        batch = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         a, b, labels = (part[batch] for part in self.epoch_pairs)
         return (self.faces[a], self.faces[b]), labels
 
     def on_epoch_end(self):
         if self.resample:
-            self.epoch_pairs = sample_pairs(self.image_rows, self.people, len(self.pairs[0]), self.rng)
+            self.epoch_pairs = sample_pairs(
+                self.image_rows, self.people, len(self.pairs[0]), self.rng
+            )
         else:
             self.epoch_pairs = self.pairs
         self.order = self.rng.permutation(len(self.epoch_pairs[0]))
@@ -450,7 +503,9 @@ class PeopleBatches(keras.utils.PyDataset):
     def __init__(self, faces, image_rows, people, people_per_batch: int, steps: int, seed: int):
         super().__init__()
         self.faces, self.size, self.steps = faces, people_per_batch, steps
-        self.photos = [rows for rows in photos_by_person(image_rows, people).values() if len(rows) >= 2]
+        self.photos = [
+            rows for rows in photos_by_person(image_rows, people).values() if len(rows) >= 2
+        ]
         if len(self.photos) < 2:
             raise ValueError("PeopleBatches needs at least two people with two photos each")
         self.size = min(self.size, len(self.photos))
@@ -461,8 +516,10 @@ class PeopleBatches(keras.utils.PyDataset):
         return self.steps
 
     def __getitem__(self, index):
-        chosen = self.order[index * self.size:(index + 1) * self.size]
-        rows = np.stack([self.rng.choice(self.photos[p], 2, replace=False) for p in chosen]).reshape(-1)
+        chosen = self.order[index * self.size : (index + 1) * self.size]
+        rows = np.stack(
+            [self.rng.choice(self.photos[p], 2, replace=False) for p in chosen]
+        ).reshape(-1)
         person = np.repeat(np.arange(len(chosen)), 2)
         return self.faces[rows], (person[:, None] == person[None, :]).astype("float32")
 
@@ -478,8 +535,12 @@ def subsample(indices: np.ndarray, labels: np.ndarray, count: int, seed: int) ->
     rng = np.random.default_rng(seed)
     same, different = indices[labels[indices] == 1], indices[labels[indices] == 0]
     take_same = min(len(same), count // 2)
-    chosen = np.concatenate([rng.choice(same, take_same, replace=False),
-                             rng.choice(different, min(len(different), count - take_same), replace=False)])
+    chosen = np.concatenate(
+        [
+            rng.choice(same, take_same, replace=False),
+            rng.choice(different, min(len(different), count - take_same), replace=False),
+        ]
+    )
     return np.sort(chosen)
 
 
@@ -502,8 +563,13 @@ class L1Distance(layers.Layer):
         return ops.abs(a - b)
 
 
-def build_tower(dropout: float = 0.0, l2: float = 1e-4, embedding_dim: int = 4096, batch_norm: bool = True,
-                filters=KOCH_FILTERS) -> keras.Model:
+def build_tower(
+    dropout: float = 0.0,
+    l2: float = 1e-4,
+    embedding_dim: int = 4096,
+    batch_norm: bool = True,
+    filters=KOCH_FILTERS,
+) -> keras.Model:
     """Koch et al.'s convolutional tower.
 
     Input: float32 (batch, 105, 105, 1) grayscale, 0..255. Output: float32
@@ -519,8 +585,14 @@ def build_tower(dropout: float = 0.0, l2: float = 1e-4, embedding_dim: int = 409
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face")
     x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
     for index, (width, kernel) in enumerate(zip(filters, (10, 7, 4, 4)), start=1):
-        x = layers.Conv2D(width, kernel, use_bias=not batch_norm, kernel_initializer="he_normal", kernel_regularizer=regularizer,
-                          name=f"conv{index}")(x)
+        x = layers.Conv2D(
+            width,
+            kernel,
+            use_bias=not batch_norm,
+            kernel_initializer="he_normal",
+            kernel_regularizer=regularizer,
+            name=f"conv{index}",
+        )(x)
         if batch_norm:
             x = layers.BatchNormalization(momentum=0.9, name=f"bn{index}")(x)
         x = layers.Activation("relu", name=f"relu{index}")(x)
@@ -529,7 +601,9 @@ def build_tower(dropout: float = 0.0, l2: float = 1e-4, embedding_dim: int = 409
     x = layers.Flatten(name="flatten")(x)  # 6 x 6 x 256 = 9,216
     if dropout > 0:
         x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(embedding_dim, activation="sigmoid", kernel_regularizer=regularizer, name="embedding")(x)
+    outputs = layers.Dense(
+        embedding_dim, activation="sigmoid", kernel_regularizer=regularizer, name="embedding"
+    )(x)
     return keras.Model(inputs, outputs, name="tower")
 
 
@@ -558,13 +632,24 @@ def build_siamese(tower: keras.Model, l2: float = 2e-4):
     """
     dim = int(tower.outputs[0].shape[-1])
     distance = L1Distance(name="l1_distance")
-    classifier = layers.Dense(1, activation="sigmoid", kernel_regularizer=keras.regularizers.L2(l2) if l2 > 0 else None,
-                              name="same_person")
+    classifier = layers.Dense(
+        1,
+        activation="sigmoid",
+        kernel_regularizer=keras.regularizers.L2(l2) if l2 > 0 else None,
+        name="same_person",
+    )
     face_a = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face_a")
     face_b = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face_b")
-    siamese = keras.Model([face_a, face_b], classifier(distance(tower(face_a), tower(face_b))), name="siamese")
-    embedding_a, embedding_b = keras.Input(shape=(dim,), name="embedding_a"), keras.Input(shape=(dim,), name="embedding_b")
-    scorer = keras.Model([embedding_a, embedding_b], classifier(distance(embedding_a, embedding_b)), name="scorer")
+    siamese = keras.Model(
+        [face_a, face_b], classifier(distance(tower(face_a), tower(face_b))), name="siamese"
+    )
+    embedding_a, embedding_b = (
+        keras.Input(shape=(dim,), name="embedding_a"),
+        keras.Input(shape=(dim,), name="embedding_b"),
+    )
+    scorer = keras.Model(
+        [embedding_a, embedding_b], classifier(distance(embedding_a, embedding_b)), name="scorer"
+    )
     return siamese, scorer
 
 
@@ -576,7 +661,11 @@ def with_augmentation(siamese: keras.Model, augmentation: keras.Model) -> keras.
     """
     face_a = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face_a")
     face_b = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="face_b")
-    return keras.Model([face_a, face_b], siamese([augmentation(face_a), augmentation(face_b)]), name="siamese_training")
+    return keras.Model(
+        [face_a, face_b],
+        siamese([augmentation(face_a), augmentation(face_b)]),
+        name="siamese_training",
+    )
 
 
 @keras.saving.register_keras_serializable(package="siamese_network")
@@ -587,7 +676,9 @@ class AllPairsL1(layers.Layer):
         return ops.abs(ops.expand_dims(embeddings, 1) - ops.expand_dims(embeddings, 0))
 
 
-def build_all_pairs_trainer(siamese: keras.Model, augmentation: keras.Model | None = None) -> keras.Model:
+def build_all_pairs_trainer(
+    siamese: keras.Model, augmentation: keras.Model | None = None
+) -> keras.Model:
     """The model that trains `siamese` on every pair of a batch of faces (same tower and head).
 
     Input: float32 (batch, 105, 105, 1), 0..255. Output: (batch, batch, 1)
@@ -600,7 +691,9 @@ def build_all_pairs_trainer(siamese: keras.Model, augmentation: keras.Model | No
     faces = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="faces")
     x = augmentation(faces) if augmentation is not None else faces
     tower, classifier = siamese.get_layer("tower"), siamese.get_layer("same_person")
-    return keras.Model(faces, classifier(AllPairsL1(name="all_pairs_l1")(tower(x))), name="siamese_all_pairs")
+    return keras.Model(
+        faces, classifier(AllPairsL1(name="all_pairs_l1")(tower(x))), name="siamese_all_pairs"
+    )
 
 
 def balanced_pair_loss(same, probabilities):
@@ -610,12 +703,16 @@ def balanced_pair_loss(same, probabilities):
     `probabilities`: (batch, batch, 1) from `build_all_pairs_trainer`.
     The diagonal (a face with itself) is left out.
     """
-    p = ops.clip(ops.reshape(probabilities, ops.shape(same)), 1e-7, 1 - 1e-7)  # Keras may have squeezed the last axis
+    p = ops.clip(
+        ops.reshape(probabilities, ops.shape(same)), 1e-7, 1 - 1e-7
+    )  # Keras may have squeezed the last axis
     same = ops.cast(same, p.dtype)
     off_diagonal = 1.0 - ops.eye(ops.shape(same)[0], dtype=p.dtype)
     matched, mismatched = same * off_diagonal, (1.0 - same) * off_diagonal
     loss_matched = -ops.sum(matched * ops.log(p)) / ops.maximum(ops.sum(matched), 1.0)
-    loss_mismatched = -ops.sum(mismatched * ops.log(1.0 - p)) / ops.maximum(ops.sum(mismatched), 1.0)
+    loss_mismatched = -ops.sum(mismatched * ops.log(1.0 - p)) / ops.maximum(
+        ops.sum(mismatched), 1.0
+    )
     return 0.5 * (loss_matched + loss_mismatched)
 
 
@@ -659,7 +756,9 @@ class ValidationAUC(keras.callbacks.Callback):
 
 def make_optimizer(name: str, learning_rate: float, total_steps: int):
     """SGD (momentum 0.9) or Adam on a cosine decay from `learning_rate` to 1% of it."""
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps), alpha=0.01)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate, decay_steps=max(1, total_steps), alpha=0.01
+    )
     if name == "sgd":
         return keras.optimizers.SGD(schedule, momentum=0.9)
     return keras.optimizers.Adam(schedule)
@@ -674,22 +773,30 @@ def train(config: Config, images: np.ndarray, file_pairs, pool, validation, epoc
     from `balanced_pairs`.
     """
     with strategy().scope():
-        tower = build_tower(config.dropout, config.l2, config.embedding_dim, config.batch_norm, config.filters)
+        tower = build_tower(
+            config.dropout, config.l2, config.embedding_dim, config.batch_norm, config.filters
+        )
         siamese, scorer = build_siamese(tower, config.l2)
         augmentation = build_augmentation(config.seed) if config.augment else None
-        steps_per_epoch = int(np.ceil(len(file_pairs[0]) / config.batch_size))  # every mode: 2 x batch-size faces a step
+        steps_per_epoch = int(
+            np.ceil(len(file_pairs[0]) / config.batch_size)
+        )  # every mode: 2 x batch-size faces a step
         optimizer = make_optimizer(config.optimizer, config.learning_rate, epochs * steps_per_epoch)
         if config.pairs == "batch-all":
             trainer = build_all_pairs_trainer(siamese, augmentation)
             trainer.compile(optimizer=optimizer, loss=balanced_pair_loss)
         else:
-            trainer = with_augmentation(siamese, augmentation) if augmentation is not None else siamese
+            trainer = (
+                with_augmentation(siamese, augmentation) if augmentation is not None else siamese
+            )
             trainer.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
     x = images[..., None].astype("float32")
     if config.pairs == "batch-all":
         batches = PeopleBatches(x, *pool, config.batch_size, steps_per_epoch, config.seed)
     else:
-        batches = PairBatches(x, *file_pairs, *pool, config.batch_size, config.pairs == "resample", config.seed)
+        batches = PairBatches(
+            x, *file_pairs, *pool, config.batch_size, config.pairs == "resample", config.seed
+        )
     monitor = ValidationAUC(tower, scorer, x, *validation)
     started = time.perf_counter()
     history = trainer.fit(batches, epochs=epochs, callbacks=[monitor], verbose=2)
@@ -723,7 +830,9 @@ def embed(tower: keras.Model, images: np.ndarray, rows) -> np.ndarray:
 
 def score(scorer: keras.Model, embeddings: np.ndarray, index_a, index_b) -> np.ndarray:
     """Same-person probabilities (n,) of the pairs of embedding rows (index_a[i], index_b[i])."""
-    return scorer.predict([embeddings[index_a], embeddings[index_b]], batch_size=4096, verbose=0).reshape(-1)
+    return scorer.predict(
+        [embeddings[index_a], embeddings[index_b]], batch_size=4096, verbose=0
+    ).reshape(-1)
 
 
 def pair_scores(tower, scorer, images, index_a, index_b) -> np.ndarray:
@@ -741,12 +850,16 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
 def best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
     """The threshold t maximising accuracy of `scores >= t` (midpoints between sorted scores; ties: the lowest)."""
     values = np.unique(scores)
-    candidates = np.concatenate([[values[0] - 1e-6], (values[:-1] + values[1:]) / 2, [values[-1] + 1e-6]])
+    candidates = np.concatenate(
+        [[values[0] - 1e-6], (values[:-1] + values[1:]) / 2, [values[-1] + 1e-6]]
+    )
     accuracies = [np.mean((scores >= t) == (labels == 1)) for t in candidates]
     return float(candidates[int(np.argmax(accuracies))])
 
 
-def one_shot_tasks(pairs, rows_a, rows_b, pool_rows, pool_people, n_way: int, seed: int) -> np.ndarray:
+def one_shot_tasks(
+    pairs, rows_a, rows_b, pool_rows, pool_people, n_way: int, seed: int
+) -> np.ndarray:
     """N-way one-shot tasks from the matched pairs.
 
     Args:
@@ -778,7 +891,9 @@ def one_shot_accuracy(tasks: np.ndarray, similarity) -> float:
     Ties count as a fraction (1 / number of tied best candidates), so a constant similarity scores chance, 1/N.
     """
     queries, candidates = tasks[:, 0], tasks[:, 1:]
-    scores = similarity(np.repeat(queries, candidates.shape[1]), candidates.reshape(-1)).reshape(candidates.shape)
+    scores = similarity(np.repeat(queries, candidates.shape[1]), candidates.reshape(-1)).reshape(
+        candidates.shape
+    )
     best = scores.max(axis=1, keepdims=True)
     tied = np.isclose(scores, best, rtol=1e-6, atol=1e-9)
     return float(np.mean(tied[:, 0] / tied.sum(axis=1)))
@@ -820,26 +935,43 @@ def roc_figure(labels, scores, auc: float, threshold: float):
     return figure
 
 
-def pairs_figure(images, index_a, index_b, labels, scores, threshold: float, per_kind: int = 4, seed: int = 0):
+def pairs_figure(
+    images, index_a, index_b, labels, scores, threshold: float, per_kind: int = 4, seed: int = 0
+):
     """Rows of example test pairs: same person accepted / rejected, different people rejected / accepted."""
     import matplotlib.pyplot as plt
 
     predicted = scores >= threshold
-    kinds = [("same, accepted", (labels == 1) & predicted), ("same, rejected (wrong)", (labels == 1) & ~predicted),
-             ("different, rejected", (labels == 0) & ~predicted), ("different, accepted (wrong)", (labels == 0) & predicted)]
+    kinds = [
+        ("same, accepted", (labels == 1) & predicted),
+        ("same, rejected (wrong)", (labels == 1) & ~predicted),
+        ("different, rejected", (labels == 0) & ~predicted),
+        ("different, accepted (wrong)", (labels == 0) & predicted),
+    ]
     rng = np.random.default_rng(seed)
-    figure, axes = plt.subplots(len(kinds), per_kind, figsize=(2.6 * per_kind, 1.6 * len(kinds)), squeeze=False)
+    figure, axes = plt.subplots(
+        len(kinds), per_kind, figsize=(2.6 * per_kind, 1.6 * len(kinds)), squeeze=False
+    )
     for row, (title, mask) in enumerate(kinds):
         chosen = np.flatnonzero(mask)
-        chosen = rng.choice(chosen, min(per_kind, len(chosen)), replace=False) if len(chosen) else chosen
+        chosen = (
+            rng.choice(chosen, min(per_kind, len(chosen)), replace=False) if len(chosen) else chosen
+        )
         for column in range(per_kind):
             axis = axes[row, column]
             axis.axis("off")
             if column < len(chosen):
                 i = chosen[column]
-                axis.imshow(np.concatenate([images[index_a[i]], images[index_b[i]]], axis=1), cmap="gray", vmin=0, vmax=255)
+                axis.imshow(
+                    np.concatenate([images[index_a[i]], images[index_b[i]]], axis=1),
+                    cmap="gray",
+                    vmin=0,
+                    vmax=255,
+                )
                 axis.set_title(f"p = {scores[i]:.2f}", fontsize=8)
-        axes[row, 0].text(-0.05, 0.5, title, transform=axes[row, 0].transAxes, ha="right", va="center", fontsize=9)
+        axes[row, 0].text(
+            -0.05, 0.5, title, transform=axes[row, 0].transAxes, ha="right", va="center", fontsize=9
+        )
     figure.suptitle(f"Test pairs and same-person probabilities (threshold {threshold:.2f})")
     figure.tight_layout()
     return figure
@@ -852,7 +984,12 @@ def sweep_figure(table):
     figure, axis = plt.subplots(figsize=(7, 4))
     for (batch_size, dropout), group in table.groupby(["batch_size", "dropout"]):
         group = group.sort_values("learning_rate")
-        axis.plot(group["learning_rate"], group["val_auc"], "o-", label=f"batch {batch_size}, dropout {dropout}")
+        axis.plot(
+            group["learning_rate"],
+            group["val_auc"],
+            "o-",
+            label=f"batch {batch_size}, dropout {dropout}",
+        )
     axis.set_xscale("log")
     axis.set_xlabel("peak learning rate")
     axis.set_ylabel("validation AUC (best epoch)")
@@ -870,13 +1007,20 @@ def sweep_figure(table):
 # %%
 def check_config(config: Config) -> None:
     """Reject bad flag values before any data is loaded (InputError: exit code 2)."""
-    for flag, values in (("--dropout", (config.dropout,)), ("--sweep-dropouts", config.sweep_dropouts)):
+    for flag, values in (
+        ("--dropout", (config.dropout,)),
+        ("--sweep-dropouts", config.sweep_dropouts),
+    ):
         if not all(0 <= value < 1 for value in values):
             raise InputError(f"{flag} must be in [0, 1), got {' '.join(map(str, values))}")
     if len(config.filters) != 4:
-        raise InputError(f"--filters takes 4 numbers (the 10x10, 7x7, 4x4 and 4x4 convolutions), got {len(config.filters)}")
+        raise InputError(
+            f"--filters takes 4 numbers (the 10x10, 7x7, 4x4 and 4x4 convolutions), got {len(config.filters)}"
+        )
     if config.train_images == "people" and config.pairs == "file":
-        raise InputError("--train-images people needs --pairs resample or --pairs batch-all (the file's pairs use the file's images)")
+        raise InputError(
+            "--train-images people needs --pairs resample or --pairs batch-all (the file's pairs use the file's images)"
+        )
     if not config.validation_people < 0.5:
         raise InputError(f"--validation-people must be below 0.5, got {config.validation_people}")
 
@@ -887,64 +1031,104 @@ def run_sweep(config: Config, run: Run, data) -> dict:
 
     images, file_pairs, pool, validation = data
     records = []
-    grid = list(itertools.product(config.sweep_learning_rates, config.sweep_batch_sizes, config.sweep_dropouts))
+    grid = list(
+        itertools.product(
+            config.sweep_learning_rates, config.sweep_batch_sizes, config.sweep_dropouts
+        )
+    )
     for number, (learning_rate, batch_size, dropout) in enumerate(grid, start=1):
-        print(f"\n== sweep run {number}/{len(grid)}: learning rate {learning_rate:g}, batch {batch_size}, dropout {dropout}")
+        print(
+            f"\n== sweep run {number}/{len(grid)}: learning rate {learning_rate:g}, batch {batch_size}, dropout {dropout}"
+        )
         keras.utils.set_random_seed(config.seed)
-        variant = replace(config, learning_rate=learning_rate, batch_size=batch_size, dropout=dropout)
-        _, _, _, history, seconds = train(variant, images, file_pairs, pool, validation, config.sweep_epochs)
-        records.append({"learning_rate": learning_rate, "batch_size": batch_size, "dropout": dropout,
-                        "val_auc": max(history.history["val_auc"]), "train_loss": history.history["loss"][-1],
-                        "epochs": config.sweep_epochs, "seconds": round(seconds, 1)})
+        variant = replace(
+            config, learning_rate=learning_rate, batch_size=batch_size, dropout=dropout
+        )
+        _, _, _, history, seconds = train(
+            variant, images, file_pairs, pool, validation, config.sweep_epochs
+        )
+        records.append(
+            {
+                "learning_rate": learning_rate,
+                "batch_size": batch_size,
+                "dropout": dropout,
+                "val_auc": max(history.history["val_auc"]),
+                "train_loss": history.history["loss"][-1],
+                "epochs": config.sweep_epochs,
+                "seconds": round(seconds, 1),
+            }
+        )
     table = pd.DataFrame(records)
     run.save_text("sweep.csv", table.to_csv(index=False))
     run.save_figure(sweep_figure(table), "sweep.png")
     best = table.loc[table["val_auc"].idxmax()]
     print("\n" + table.to_string(index=False))
     metrics = {"best_val_auc": float(best["val_auc"]), "runs": len(table)}
-    extra = {"best": best.to_dict(), "grid": {"learning_rates": config.sweep_learning_rates,
-                                               "batch_sizes": config.sweep_batch_sizes, "dropouts": config.sweep_dropouts}}
+    extra = {
+        "best": best.to_dict(),
+        "grid": {
+            "learning_rates": config.sweep_learning_rates,
+            "batch_sizes": config.sweep_batch_sizes,
+            "dropouts": config.sweep_dropouts,
+        },
+    }
     return run.finish(metrics, ("best_val_auc", ">=", 0.5), extra=extra)
 
 
 def main(argv=None) -> dict:
     """Train and evaluate the Siamese network (or run the sweep); write runs/siamese_network/; return metrics.json's content."""
-    config = parse_config(Config, QUICK, argv, description=__doc__)
+    config = parse_config(Config, QUICK_OVERRIDES, argv, description=__doc__)
     check_config(config)
     keras.utils.set_random_seed(config.seed)
     run = Run("siamese_network", config)
-    images, index_a, index_b, labels, pairs = load_pairs("train", config.data_dir, IMAGE_SIZE, config.crop)
+    images, index_a, index_b, labels, pairs = load_pairs(
+        "train", config.data_dir, IMAGE_SIZE, config.crop
+    )
     train_rows, validation_rows = split_by_person(pairs, config.validation_people, config.seed)
     train_rows = subsample(train_rows, labels, config.train_pairs, config.seed)
     validation = balanced_pairs(pairs, index_a, index_b, validation_rows, config.seed)
-    print(f"pairsDevTrain split by person: {len(train_rows)} training pairs ({int(labels[train_rows].sum())} matched); "
-          f"{len(validation[2])} validation pairs ({int(validation[2].sum())} matched; {len(validation_rows)} from the file, "
-          f"the other mismatched pairs drawn among the validation people); "
-          f"{len(pairs) - len(train_rows) - len(validation_rows)} pairs of the file unused")
+    print(
+        f"pairsDevTrain split by person: {len(train_rows)} training pairs ({int(labels[train_rows].sum())} matched); "
+        f"{len(validation[2])} validation pairs ({int(validation[2].sum())} matched; {len(validation_rows)} from the file, "
+        f"the other mismatched pairs drawn among the validation people); "
+        f"{len(pairs) - len(train_rows) - len(validation_rows)} pairs of the file unused"
+    )
     pool = image_people(pairs, index_a, index_b, train_rows)
     if config.train_images == "people":
-        images, pool = add_people_images(images, pairs, index_a, index_b, pool, config.data_dir, config.crop)
-        print(f"every LFW-a image of the {len(set(pool[1]))} training people: {len(pool[0])} images")
+        images, pool = add_people_images(
+            images, pairs, index_a, index_b, pool, config.data_dir, config.crop
+        )
+        print(
+            f"every LFW-a image of the {len(set(pool[1]))} training people: {len(pool[0])} images"
+        )
     file_pairs = (index_a[train_rows], index_b[train_rows], labels[train_rows])
     if config.sweep:
         return run_sweep(config, run, (images, file_pairs, pool, validation))
 
-    tower, scorer, siamese, history, seconds = train(config, images, file_pairs, pool, validation, config.epochs)
+    tower, scorer, siamese, history, seconds = train(
+        config, images, file_pairs, pool, validation, config.epochs
+    )
     run.add_history(history)
     validation_scores = pair_scores(tower, scorer, images, validation[0], validation[1])
     threshold = best_threshold(validation[2], validation_scores)
 
-    test_images, test_a, test_b, test_labels, test_pairs = load_pairs("test", config.data_dir, IMAGE_SIZE, config.crop)
+    test_images, test_a, test_b, test_labels, test_pairs = load_pairs(
+        "test", config.data_dir, IMAGE_SIZE, config.crop
+    )
     test_rows = subsample(np.arange(len(test_pairs)), test_labels, config.test_pairs, config.seed)
     started = time.perf_counter()
-    pool = np.unique(np.concatenate([test_a[test_rows], test_b[test_rows]]))  # every test image in use, embedded once
+    pool = np.unique(
+        np.concatenate([test_a[test_rows], test_b[test_rows]])
+    )  # every test image in use, embedded once
     embeddings = embed(tower, test_images, pool)
     scores = score(scorer, embeddings, test_a[test_rows], test_b[test_rows])
     test_accuracy = float(np.mean((scores >= threshold) == (test_labels[test_rows] == 1)))
     test_auc = roc_auc(test_labels[test_rows], scores)
-    print(f"\ntest pairs: {len(test_rows)}; threshold {threshold:.3f} (validation accuracy "
-          f"{np.mean((validation_scores >= threshold) == (validation[2] == 1)):.3f}); "
-          f"test accuracy {test_accuracy:.4f}, ROC AUC {test_auc:.4f}")
+    print(
+        f"\ntest pairs: {len(test_rows)}; threshold {threshold:.3f} (validation accuracy "
+        f"{np.mean((validation_scores >= threshold) == (validation[2] == 1)):.3f}); "
+        f"test accuracy {test_accuracy:.4f}, ROC AUC {test_auc:.4f}"
+    )
 
     # N-way one-shot tasks: the matched test pairs as (query, true candidate), other people from all selected test images.
     matched = test_rows[test_labels[test_rows] == 1]
@@ -954,12 +1138,23 @@ def main(argv=None) -> dict:
     pixels = pixel_similarity(test_images)
     one_shot = {}
     for n_way in config.ways:
-        tasks = one_shot_tasks([test_pairs[i] for i in matched], test_a[matched], test_b[matched], pool,
-                               [people_of[r] for r in pool], n_way, config.seed + n_way)
+        tasks = one_shot_tasks(
+            [test_pairs[i] for i in matched],
+            test_a[matched],
+            test_b[matched],
+            pool,
+            [people_of[r] for r in pool],
+            n_way,
+            config.seed + n_way,
+        )
         if len(tasks) == 0:
             continue
-        one_shot[n_way] = {"tasks": len(tasks), "siamese": one_shot_accuracy(tasks, lambda a, b: score(scorer, embeddings, a, b)),
-                           "pixel_nearest_neighbour": one_shot_accuracy(tasks, pixels), "chance": 1.0 / n_way}
+        one_shot[n_way] = {
+            "tasks": len(tasks),
+            "siamese": one_shot_accuracy(tasks, lambda a, b: score(scorer, embeddings, a, b)),
+            "pixel_nearest_neighbour": one_shot_accuracy(tasks, pixels),
+            "chance": 1.0 / n_way,
+        }
     evaluation_seconds = time.perf_counter() - started
 
     table = (
@@ -968,18 +1163,43 @@ def main(argv=None) -> dict:
         f"dropout {config.dropout}, augmentation {'on' if config.augment else 'off'}; training {seconds:.0f} s.\n\n"
         f"Verification: test accuracy {test_accuracy:.4f} at the validation threshold {threshold:.3f}; test ROC AUC {test_auc:.4f}.\n\n"
         "| N-way one-shot | tasks | Siamese network | pixel nearest neighbour | chance |\n|---|---|---|---|---|\n"
-        + "\n".join(f"| {n} | {r['tasks']} | {r['siamese']:.3f} | {r['pixel_nearest_neighbour']:.3f} | {r['chance']:.3f} |"
-                    for n, r in one_shot.items())
+        + "\n".join(
+            f"| {n} | {r['tasks']} | {r['siamese']:.3f} | {r['pixel_nearest_neighbour']:.3f} | {r['chance']:.3f} |"
+            for n, r in one_shot.items()
+        )
         + "\n"
     )
     print("\n" + table)
     run.save_text("results.md", table)
-    run.save_figure(plots.learning_curves({"siamese": history.history}, "loss", "Binary cross-entropy per epoch"), "learning_curves_loss.png")
-    run.save_figure(plots.learning_curves({"siamese": {"val_auc": history.history["val_auc"]}}, "auc", "Validation ROC AUC per epoch"),
-                    "validation_auc.png")
-    run.save_figure(roc_figure(test_labels[test_rows], scores, test_auc, threshold), "roc_curve.png")
-    run.save_figure(pairs_figure(test_images, test_a[test_rows], test_b[test_rows], test_labels[test_rows], scores, threshold,
-                                 seed=config.seed), "test_pairs.png")
+    run.save_figure(
+        plots.learning_curves(
+            {"siamese": history.history}, "loss", "Binary cross-entropy per epoch"
+        ),
+        "learning_curves_loss.png",
+    )
+    run.save_figure(
+        plots.learning_curves(
+            {"siamese": {"val_auc": history.history["val_auc"]}},
+            "auc",
+            "Validation ROC AUC per epoch",
+        ),
+        "validation_auc.png",
+    )
+    run.save_figure(
+        roc_figure(test_labels[test_rows], scores, test_auc, threshold), "roc_curve.png"
+    )
+    run.save_figure(
+        pairs_figure(
+            test_images,
+            test_a[test_rows],
+            test_b[test_rows],
+            test_labels[test_rows],
+            scores,
+            threshold,
+            seed=config.seed,
+        ),
+        "test_pairs.png",
+    )
     run.save_model(siamese, "siamese_network.keras")
 
     metrics = {
@@ -988,11 +1208,22 @@ def main(argv=None) -> dict:
         "threshold": threshold,
         "validation_auc": roc_auc(validation[2], validation_scores),
         **{f"one_shot_{n}_way_accuracy": r["siamese"] for n, r in one_shot.items()},
-        **{f"pixel_one_shot_{n}_way_accuracy": r["pixel_nearest_neighbour"] for n, r in one_shot.items()},
+        **{
+            f"pixel_one_shot_{n}_way_accuracy": r["pixel_nearest_neighbour"]
+            for n, r in one_shot.items()
+        },
     }
-    extra = {"pairs": {"train": len(train_rows), "validation": len(validation[2]), "test": len(test_rows)},
-             "training_seconds": seconds, "evaluation_seconds": evaluation_seconds, "one_shot": one_shot,
-             "parameters": siamese.count_params()}
+    extra = {
+        "pairs": {
+            "train": len(train_rows),
+            "validation": len(validation[2]),
+            "test": len(test_rows),
+        },
+        "training_seconds": seconds,
+        "evaluation_seconds": evaluation_seconds,
+        "one_shot": one_shot,
+        "parameters": siamese.count_params(),
+    }
     return run.finish(metrics, QUICK_BAR if config.quick else FULL_BAR, extra=extra)
 
 

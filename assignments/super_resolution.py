@@ -150,23 +150,48 @@ from common.reporting import Run
 @dataclass
 class Config(BaseConfig):
     scale: int = field(2, "super-resolution factor", minimum=2)
-    train_data: str = field("CBSD68", "training images (oxford_iiit_pet needs a network)", choices=("CBSD68", "oxford_iiit_pet"))
-    pet_images: int = field(500, "Oxford-IIIT Pet images to use with --train-data oxford_iiit_pet", minimum=1)
-    validation_images: int = field(8, "training images held out for validation (96x96 centre crops)", minimum=1)
+    train_data: str = field(
+        "CBSD68",
+        "training images (oxford_iiit_pet needs a network)",
+        choices=("CBSD68", "oxford_iiit_pet"),
+    )
+    pet_images: int = field(
+        500, "Oxford-IIIT Pet images to use with --train-data oxford_iiit_pet", minimum=1
+    )
+    validation_images: int = field(
+        8, "training images held out for validation (96x96 centre crops)", minimum=1
+    )
     patch_size: int = field(48, "side of the random HR training patches", minimum=32)
     patches_per_image: int = field(32, "random patches per training image per epoch", minimum=1)
     epochs: int = field(30, "training epochs of the MSE model", minimum=1)
     perceptual_epochs: int = field(30, "training epochs of the perceptual model", minimum=1)
     batch_size: int = field(16, "batch size", minimum=1)
-    learning_rate: float = field(1e-3, "peak Adam learning rate (cosine decay to 1% of it)", minimum=0)
-    perceptual_weight: float = field(1e-3, "lambda of the perceptual term; 0 trains the pure-MSE model only", minimum=0)
-    feature_network: str = field("efficientnet_lite0", "ImageNet CNN of the perceptual loss (common.pretrained)", choices=pretrained.IMAGE_MODELS)
-    feature_layers: tuple[str, ...] = field((), "its layers compared by the loss (default: the relu2_2-like layer)")
-    figure_image: str = field("butterfly", "CSet5 image shown in the figure (file name without .png)")
+    learning_rate: float = field(
+        1e-3, "peak Adam learning rate (cosine decay to 1% of it)", minimum=0
+    )
+    perceptual_weight: float = field(
+        1e-3, "lambda of the perceptual term; 0 trains the pure-MSE model only", minimum=0
+    )
+    feature_network: str = field(
+        "efficientnet_lite0",
+        "ImageNet CNN of the perceptual loss (common.pretrained)",
+        choices=pretrained.IMAGE_MODELS,
+    )
+    feature_layers: tuple[str, ...] = field(
+        (), "its layers compared by the loss (default: the relu2_2-like layer)"
+    )
+    figure_image: str = field(
+        "butterfly", "CSet5 image shown in the figure (file name without .png)"
+    )
     figure_crop: int = field(96, "side of the HR crops shown in the figure", minimum=16)
 
 
-QUICK = {"epochs": 3, "perceptual_epochs": 1, "patches_per_image": 16, "validation_images": 4}
+QUICK_OVERRIDES = {
+    "epochs": 3,
+    "perceptual_epochs": 1,
+    "patches_per_image": 16,
+    "validation_images": 4,
+}
 QUICK_BAR = ("cset5_y_psnr_gain_mse", ">", 0.0)
 FULL_BAR = ("cset5_y_psnr_gain_mse", ">=", 1.0)
 # The layer of each feature network closest to VGG16's relu2_2 (stride 2 to 4, early texture features).
@@ -213,7 +238,9 @@ def load_training_images(config: Config) -> list[np.ndarray]:
     for image in images:
         side = min(image.shape[:2])
         top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
-        square = tf.image.resize(image[top : top + side, left : left + side], (256, 256), antialias=True)
+        square = tf.image.resize(
+            image[top : top + side, left : left + side], (256, 256), antialias=True
+        )
         squares.append(np.clip(np.round(square.numpy()), 0, 255).astype(np.uint8))
     return squares
 
@@ -237,7 +264,10 @@ def training_pairs(images: list[np.ndarray], scale: int) -> np.ndarray:
     pairs = []
     for image in landscape:
         hr, lr = make_lr(image, scale)
-        top, left = (hr.shape[0] - height) // 2 // scale * scale, (hr.shape[1] - width) // 2 // scale * scale
+        top, left = (
+            (hr.shape[0] - height) // 2 // scale * scale,
+            (hr.shape[1] - width) // 2 // scale * scale,
+        )
         pair = tf.concat([lr, hr], axis=-1)[top : top + height, left : left + width]
         pairs.append(pair.numpy())
     return np.stack(pairs)
@@ -256,14 +286,18 @@ def patch_dataset(pairs: np.ndarray, config: Config) -> tf.data.Dataset:
 
     def random_patch(pair):
         seeds = generator.make_seeds(3)
-        patch = tf.image.stateless_random_crop(pair, (config.patch_size, config.patch_size, 6), seed=seeds[:, 0])
+        patch = tf.image.stateless_random_crop(
+            pair, (config.patch_size, config.patch_size, 6), seed=seeds[:, 0]
+        )
         patch = tf.image.stateless_random_flip_left_right(patch, seed=seeds[:, 1])
         patch = tf.image.stateless_random_flip_up_down(patch, seed=seeds[:, 2])
         patch = tf.image.rot90(patch, k=generator.uniform((), 0, 4, dtype=tf.int32))
         return patch[..., :3], patch[..., 3:]
 
     dataset = tf.data.Dataset.from_tensor_slices(pairs).repeat(config.patches_per_image)
-    dataset = dataset.shuffle(len(pairs) * config.patches_per_image).map(random_patch, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.shuffle(len(pairs) * config.patches_per_image).map(
+        random_patch, num_parallel_calls=tf.data.AUTOTUNE
+    )
     return dataset.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
 
 
@@ -284,7 +318,9 @@ def centre_crops(pairs: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # %%
-def build_srcnn(kernel_sizes=(9, 5, 5), filters=(64, 32), residual: bool = True, name: str = "srcnn") -> keras.Model:
+def build_srcnn(
+    kernel_sizes=(9, 5, 5), filters=(64, 32), residual: bool = True, name: str = "srcnn"
+) -> keras.Model:
     """SRCNN (Dong et al. 2014) on a bicubic-upscaled image.
 
     Args:
@@ -303,13 +339,24 @@ def build_srcnn(kernel_sizes=(9, 5, 5), filters=(64, 32), residual: bool = True,
         ValueError: not three kernel sizes and two filter counts, or a size below 1.
     """
     if len(kernel_sizes) != 3 or len(filters) != 2 or min(*kernel_sizes, *filters) < 1:
-        raise ValueError(f"need three kernel sizes and two filter counts >= 1, got {kernel_sizes}, {filters}")
+        raise ValueError(
+            f"need three kernel sizes and two filter counts >= 1, got {kernel_sizes}, {filters}"
+        )
     inputs = keras.Input(shape=(None, None, 3), name="bicubic")
-    x = layers.Conv2D(filters[0], kernel_sizes[0], padding="same", activation="relu", name="patch_extraction")(inputs)
-    x = layers.Conv2D(filters[1], kernel_sizes[1], padding="same", activation="relu", name="nonlinear_mapping")(x)
     x = layers.Conv2D(
-        3, kernel_sizes[2], padding="same", name="reconstruction",
-        kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3) if residual else "glorot_uniform",
+        filters[0], kernel_sizes[0], padding="same", activation="relu", name="patch_extraction"
+    )(inputs)
+    x = layers.Conv2D(
+        filters[1], kernel_sizes[1], padding="same", activation="relu", name="nonlinear_mapping"
+    )(x)
+    x = layers.Conv2D(
+        3,
+        kernel_sizes[2],
+        padding="same",
+        name="reconstruction",
+        kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3)
+        if residual
+        else "glorot_uniform",
     )(x)
     outputs = layers.Add(name="add_bicubic")([inputs, x]) if residual else x
     return keras.Model(inputs, outputs, name=name)
@@ -341,14 +388,23 @@ class PerceptualLoss(keras.losses.Loss):
         ModelNotAvailableError: a network-only feature network offline.
     """
 
-    def __init__(self, perceptual_weight=1e-3, feature_network="efficientnet_lite0", layer_names=None,
-                 feature_weights="imagenet", name="mse_perceptual_loss", **kwargs):
+    def __init__(
+        self,
+        perceptual_weight=1e-3,
+        feature_network="efficientnet_lite0",
+        layer_names=None,
+        feature_weights="imagenet",
+        name="mse_perceptual_loss",
+        **kwargs,
+    ):
         super().__init__(name=name, **kwargs)
         self.perceptual_weight = perceptual_weight
         self.feature_network = feature_network
         self.layer_names = tuple(layer_names or DEFAULT_FEATURE_LAYERS[feature_network])
         self.feature_weights = feature_weights
-        self.extractor = pretrained.image_feature_extractor(feature_network, self.layer_names, weights=feature_weights)
+        self.extractor = pretrained.image_feature_extractor(
+            feature_network, self.layer_names, weights=feature_weights
+        )
 
     def features(self, images):
         outputs = self.extractor(images * 255.0, training=False)
@@ -364,15 +420,20 @@ class PerceptualLoss(keras.losses.Loss):
 
     def get_config(self):
         return {
-            **super().get_config(), "perceptual_weight": self.perceptual_weight, "feature_network": self.feature_network,
-            "layer_names": list(self.layer_names), "feature_weights": self.feature_weights,
+            **super().get_config(),
+            "perceptual_weight": self.perceptual_weight,
+            "feature_network": self.feature_network,
+            "layer_names": list(self.layer_names),
+            "feature_weights": self.feature_weights,
         }
 
 
 @keras.saving.register_keras_serializable(package="super_resolution")
 def psnr(y_true, y_pred):
     """PSNR (dB, max value 1) per example of RGB images, the prediction clipped to [0, 1]."""
-    error = keras.ops.mean(keras.ops.square(y_true - keras.ops.clip(y_pred, 0.0, 1.0)), axis=(1, 2, 3))
+    error = keras.ops.mean(
+        keras.ops.square(y_true - keras.ops.clip(y_pred, 0.0, 1.0)), axis=(1, 2, 3)
+    )
     return -10.0 * keras.ops.log(keras.ops.maximum(error, 1e-10)) / np.log(10.0)
 
 
@@ -388,7 +449,9 @@ def psnr(y_true, y_pred):
 def rgb_to_y(images):
     """BT.601 luma of RGB in [0, 1]: `16/255 + (65.481 R + 128.553 G + 24.966 B) / 255`, shape (..., h, w, 1)."""
     weights = tf.constant([65.481, 128.553, 24.966], tf.float32) / 255.0
-    return 16.0 / 255.0 + tf.reduce_sum(tf.cast(images, tf.float32) * weights, axis=-1, keepdims=True)
+    return 16.0 / 255.0 + tf.reduce_sum(
+        tf.cast(images, tf.float32) * weights, axis=-1, keepdims=True
+    )
 
 
 def image_scores(restored, hr, shave: int) -> dict:
@@ -432,7 +495,10 @@ def evaluate_set(images: list[np.ndarray], models: dict, scale: int) -> tuple[di
             for metric, value in scores.items():
                 totals.setdefault(label, {}).setdefault(metric, []).append(value)
             per_image.setdefault(label, []).append(scores["psnr_y"])
-    means = {label: {metric: float(np.mean(values)) for metric, values in metrics.items()} for label, metrics in totals.items()}
+    means = {
+        label: {metric: float(np.mean(values)) for metric, values in metrics.items()}
+        for label, metrics in totals.items()
+    }
     return means, per_image
 
 
@@ -450,13 +516,23 @@ def train_srcnn(config: Config, train_pairs, validation, perceptual_weight: floa
     with strategy().scope():
         model = build_srcnn(name=name)
         if perceptual_weight:
-            loss = PerceptualLoss(perceptual_weight, config.feature_network, config.feature_layers or None)
+            loss = PerceptualLoss(
+                perceptual_weight, config.feature_network, config.feature_layers or None
+            )
         else:
             loss = "mean_squared_error"
         model.compile(keras.optimizers.Adam(schedule), loss=loss, metrics=[psnr])
-    print(f"\n== {name}: {model.count_params():,} parameters, {epochs} epochs"
-          + (f", lambda {perceptual_weight} on {config.feature_network} {loss.layer_names}" if perceptual_weight else ""))
-    history = model.fit(patch_dataset(train_pairs, config), validation_data=validation, epochs=epochs, verbose=2)
+    print(
+        f"\n== {name}: {model.count_params():,} parameters, {epochs} epochs"
+        + (
+            f", lambda {perceptual_weight} on {config.feature_network} {loss.layer_names}"
+            if perceptual_weight
+            else ""
+        )
+    )
+    history = model.fit(
+        patch_dataset(train_pairs, config), validation_data=validation, epochs=epochs, verbose=2
+    )
     return model, history
 
 
@@ -494,10 +570,23 @@ def crops_figure(image: np.ndarray, models: dict, scale: int, size: int, image_n
     top, left = detailed_window(hr, size, scale)
     window = (slice(top, top + size), slice(left, left + size))
     lr_crop = small[top // scale : (top + size) // scale, left // scale : (left + size) // scale]
-    panels = [(np.repeat(np.repeat(lr_crop, scale, axis=0), scale, axis=1), f"LR (1/{scale}, pixels enlarged)")]
-    outputs = {"bicubic": lr.numpy(), **{label: model.predict(lr[None], verbose=0)[0] for label, model in models.items()}}
+    panels = [
+        (
+            np.repeat(np.repeat(lr_crop, scale, axis=0), scale, axis=1),
+            f"LR (1/{scale}, pixels enlarged)",
+        )
+    ]
+    outputs = {
+        "bicubic": lr.numpy(),
+        **{label: model.predict(lr[None], verbose=0)[0] for label, model in models.items()},
+    }
     for label, output in outputs.items():
-        panels.append((np.clip(output, 0, 1)[window], f"{label}: {image_scores(output, hr, scale)['psnr_y']:.2f} dB"))
+        panels.append(
+            (
+                np.clip(output, 0, 1)[window],
+                f"{label}: {image_scores(output, hr, scale)['psnr_y']:.2f} dB",
+            )
+        )
     panels.append((hr[window], "HR (original)"))
     figure, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 3.1))
     for axis, (picture, title) in zip(axes, panels):
@@ -516,7 +605,7 @@ def crops_figure(image: np.ndarray, models: dict, scale: int, size: int, image_n
 # %%
 def main(argv=None) -> dict:
     """Train SRCNN with MSE (and with the perceptual loss), evaluate on CSet5 / CSet14, write runs/super_resolution/."""
-    config = parse_config(Config, QUICK, argv, description=__doc__)
+    config = parse_config(Config, QUICK_OVERRIDES, argv, description=__doc__)
     keras.utils.set_random_seed(config.seed)
     run = Run("super_resolution", config)
     if config.feature_layers and config.perceptual_weight == 0:
@@ -524,14 +613,23 @@ def main(argv=None) -> dict:
     test_sets = {name: load_sr_images(name, config.data_dir) for name in ("CSet5", "CSet14")}
     training_images = load_training_images(config)
     if len(training_images) <= config.validation_images:
-        raise InputError(f"--validation-images {config.validation_images} leaves no training images (of {len(training_images)})")
+        raise InputError(
+            f"--validation-images {config.validation_images} leaves no training images (of {len(training_images)})"
+        )
     pairs = training_pairs(training_images, config.scale)
     if min(pairs.shape[1:3]) < max(config.patch_size, 96):
-        raise InputError(f"training images of {pairs.shape[1]}x{pairs.shape[2]} are smaller than the patch size or the 96-pixel validation crop")
-    train_pairs, validation_pairs = pairs[: -config.validation_images], pairs[-config.validation_images :]
+        raise InputError(
+            f"training images of {pairs.shape[1]}x{pairs.shape[2]} are smaller than the patch size or the 96-pixel validation crop"
+        )
+    train_pairs, validation_pairs = (
+        pairs[: -config.validation_images],
+        pairs[-config.validation_images :],
+    )
     validation = centre_crops(validation_pairs, 96)
-    print(f"{config.train_data}: {len(train_pairs)} training / {len(validation_pairs)} validation images of "
-          f"{pairs.shape[1]}x{pairs.shape[2]}; test: CSet5 {len(test_sets['CSet5'])}, CSet14 {len(test_sets['CSet14'])} images")
+    print(
+        f"{config.train_data}: {len(train_pairs)} training / {len(validation_pairs)} validation images of "
+        f"{pairs.shape[1]}x{pairs.shape[2]}; test: CSet5 {len(test_sets['CSet5'])}, CSet14 {len(test_sets['CSet14'])} images"
+    )
 
     models, histories = {}, {}
     weights = {"SRCNN-MSE": 0.0}
@@ -549,23 +647,45 @@ def main(argv=None) -> dict:
     for set_name, images in test_sets.items():
         means, per_image[set_name] = evaluate_set(images, models, config.scale)
         prefix = set_name.lower()
-        rows = [f"| {label} | {m['psnr_y']:.2f} | {m['ssim_y']:.4f} | {m['psnr_rgb']:.2f} | {m['ssim_rgb']:.4f} |" for label, m in means.items()]
-        tables.append(f"**{set_name}** (x{config.scale}, {len(images)} images)\n\n| method | PSNR Y (dB) | SSIM Y | PSNR RGB (dB) | SSIM RGB |\n|---|---|---|---|---|\n" + "\n".join(rows))
+        rows = [
+            f"| {label} | {m['psnr_y']:.2f} | {m['ssim_y']:.4f} | {m['psnr_rgb']:.2f} | {m['ssim_rgb']:.4f} |"
+            for label, m in means.items()
+        ]
+        tables.append(
+            f"**{set_name}** (x{config.scale}, {len(images)} images)\n\n| method | PSNR Y (dB) | SSIM Y | PSNR RGB (dB) | SSIM RGB |\n|---|---|---|---|---|\n"
+            + "\n".join(rows)
+        )
         for label, scores in means.items():
             for metric, value in scores.items():
                 metrics[f"{prefix}_{keys[label]}_{metric}"] = value
         for label in models:
-            metrics[f"{prefix}_y_psnr_gain_{keys[label]}"] = means[label]["psnr_y"] - means["bicubic"]["psnr_y"]
+            metrics[f"{prefix}_y_psnr_gain_{keys[label]}"] = (
+                means[label]["psnr_y"] - means["bicubic"]["psnr_y"]
+            )
 
     names = sr_image_names("CSet5", config.data_dir)
     index = names.index(config.figure_image) if config.figure_image in names else 0
-    run.save_figure(crops_figure(test_sets["CSet5"][index], models, config.scale, config.figure_crop, names[index]), "sr_crops.png")
-    run.save_figure(plots.learning_curves(histories, "psnr", "PSNR (dB, RGB) of training patches / validation crops"), "learning_curves.png")
+    run.save_figure(
+        crops_figure(
+            test_sets["CSet5"][index], models, config.scale, config.figure_crop, names[index]
+        ),
+        "sr_crops.png",
+    )
+    run.save_figure(
+        plots.learning_curves(
+            histories, "psnr", "PSNR (dB, RGB) of training patches / validation crops"
+        ),
+        "learning_curves.png",
+    )
 
     text = "\n\n".join(tables) + "\n"
     print("\n" + text)
     run.save_text("results.md", text)
-    extra = {"per_image_psnr_y": per_image, "perceptual_weight": config.perceptual_weight, "feature_network": config.feature_network}
+    extra = {
+        "per_image_psnr_y": per_image,
+        "perceptual_weight": config.perceptual_weight,
+        "feature_network": config.feature_network,
+    }
     return run.finish(metrics, QUICK_BAR if config.quick else FULL_BAR, extra=extra)
 
 

@@ -126,7 +126,7 @@ from common.reporting import Run
 # ## Configuration
 #
 # Every field is a command-line flag (`--lstm-units 256 256`); `--quick`
-# applies `QUICK`. The full run trains one LSTM layer of 512 units for up to
+# applies `QUICK_OVERRIDES`. The full run trains one LSTM layer of 512 units for up to
 # 12 epochs on all of tiny Shakespeare; quick mode uses the first 300,000
 # characters, one LSTM of 128 units and 3 epochs.
 
@@ -137,24 +137,47 @@ SEED_TEXTS = {"tiny_shakespeare": "ROMEO:\n", "sonnets": "Shall I compare thee"}
 
 @dataclass
 class Config(BaseConfig):
-    corpus: str = field("tiny_shakespeare", "text to train on", choices=("tiny_shakespeare", "sonnets"))
-    max_characters: int = field(0, "characters of the corpus to use, from its start (0: all)", minimum=0)
-    validation_fraction: float = field(0.1, "fraction of the text, at its end, held out for validation", minimum=0.01)
-    sequence_length: int = field(100, "characters per training sequence (back-propagation through time)", minimum=2)
+    corpus: str = field(
+        "tiny_shakespeare", "text to train on", choices=("tiny_shakespeare", "sonnets")
+    )
+    max_characters: int = field(
+        0, "characters of the corpus to use, from its start (0: all)", minimum=0
+    )
+    validation_fraction: float = field(
+        0.1, "fraction of the text, at its end, held out for validation", minimum=0.01
+    )
+    sequence_length: int = field(
+        100, "characters per training sequence (back-propagation through time)", minimum=2
+    )
     embedding_dim: int = field(64, "size of the character embedding", minimum=1)
     lstm_units: tuple[int, ...] = field((512,), "units of each stacked LSTM layer", minimum=1)
     dropout: float = field(0.2, "dropout after each LSTM layer", minimum=0)
-    epochs: int = field(12, "maximum training epochs (early stopping on validation loss)", minimum=1)
+    epochs: int = field(
+        12, "maximum training epochs (early stopping on validation loss)", minimum=1
+    )
     patience: int = field(2, "epochs without validation improvement before stopping", minimum=1)
     batch_size: int = field(64, "sequences per batch", minimum=1)
     learning_rate: float = field(2e-3, "Adam learning rate", minimum=0)
-    seed_text: str = field("", "text the samples start from (default: 'ROMEO:\\n', or 'Shall I compare thee' for the Sonnets)")
+    seed_text: str = field(
+        "",
+        "text the samples start from (default: 'ROMEO:\\n', or 'Shall I compare thee' for the Sonnets)",
+    )
     sample_length: int = field(500, "characters generated per temperature", minimum=1)
-    temperatures: tuple[float, ...] = field((0.2, 0.5, 1.0, 1.5), "sampling temperatures (> 0)", minimum=0)
+    temperatures: tuple[float, ...] = field(
+        (0.2, 0.5, 1.0, 1.5), "sampling temperatures (> 0)", minimum=0
+    )
 
 
-QUICK = {"max_characters": 300_000, "lstm_units": (128,), "dropout": 0.0, "epochs": 3, "sequence_length": 64,
-         "batch_size": 32, "learning_rate": 5e-3, "sample_length": 200}
+QUICK_OVERRIDES = {
+    "max_characters": 300_000,
+    "lstm_units": (128,),
+    "dropout": 0.0,
+    "epochs": 3,
+    "sequence_length": 64,
+    "batch_size": 32,
+    "learning_rate": 5e-3,
+    "sample_length": 200,
+}
 QUICK_BAR = ("val_loss_nats_per_char", "<=", 2.5)
 FULL_BAR = ("val_loss_nats_per_char", "<=", 1.60)
 
@@ -200,7 +223,9 @@ def split_input_target(chunk):
     return chunk[:-1], chunk[1:]
 
 
-def make_dataset(ids: np.ndarray, sequence_length: int, batch_size: int, shuffle: bool, seed: int = 0) -> tf.data.Dataset:
+def make_dataset(
+    ids: np.ndarray, sequence_length: int, batch_size: int, shuffle: bool, seed: int = 0
+) -> tf.data.Dataset:
     """Batches of (input ids, next-character ids) from one id array.
 
     Args:
@@ -218,7 +243,9 @@ def make_dataset(ids: np.ndarray, sequence_length: int, batch_size: int, shuffle
         InputError: `ids` is too short for one sequence.
     """
     if len(ids) < sequence_length + 1:
-        raise InputError(f"{len(ids)} characters are too few for one sequence of {sequence_length} + 1")
+        raise InputError(
+            f"{len(ids)} characters are too few for one sequence of {sequence_length} + 1"
+        )
     dataset = tf.data.Dataset.from_tensor_slices(ids)
     dataset = dataset.batch(sequence_length + 1, drop_remainder=True)
     dataset = dataset.map(split_input_target, num_parallel_calls=tf.data.AUTOTUNE).cache()
@@ -238,7 +265,9 @@ def make_dataset(ids: np.ndarray, sequence_length: int, batch_size: int, shuffle
 
 
 # %%
-def build_model(vocabulary_size: int, embedding_dim: int = 64, lstm_units=(384, 384), dropout: float = 0.0) -> keras.Model:
+def build_model(
+    vocabulary_size: int, embedding_dim: int = 64, lstm_units=(384, 384), dropout: float = 0.0
+) -> keras.Model:
     """A character-level language model: Embedding -> LSTM(s) -> Dense logits.
 
     Args:
@@ -307,7 +336,9 @@ def build_step_model(model: keras.Model) -> keras.Model:
         embedding = model.get_layer("embedding")
         logits_layer = model.get_layer("logits")
     except ValueError:
-        raise ValueError("model must come from build_model (layers 'embedding', 'lstm_*', 'logits')") from None
+        raise ValueError(
+            "model must come from build_model (layers 'embedding', 'lstm_*', 'logits')"
+        ) from None
     lstms = [layer for layer in model.layers if isinstance(layer, layers.LSTM)]
     if not lstms:
         raise ValueError("model must come from build_model: it has no LSTM layer")
@@ -333,7 +364,9 @@ class _StepModel(keras.Model):
         return [self.logits_layer(x), *next_states]
 
 
-def generate_many(model: keras.Model, seed_text: str, length: int, temperatures, vocabulary, seed: int = 0) -> dict:
+def generate_many(
+    model: keras.Model, seed_text: str, length: int, temperatures, vocabulary, seed: int = 0
+) -> dict:
     """Sample `length` characters after `seed_text` at each temperature.
 
     Args:
@@ -362,7 +395,9 @@ def generate_many(model: keras.Model, seed_text: str, length: int, temperatures,
     seed_ids = encode(seed_text, vocabulary)
     step_model = build_step_model(model)
     if step_model.vocabulary_size != len(vocabulary):
-        raise ValueError(f"the model has {step_model.vocabulary_size} outputs but the vocabulary {len(vocabulary)} characters")
+        raise ValueError(
+            f"the model has {step_model.vocabulary_size} outputs but the vocabulary {len(vocabulary)} characters"
+        )
     batch = len(temperatures)
     states = [np.zeros((batch, size), dtype="float32") for size in step_model.state_sizes]
 
@@ -390,7 +425,9 @@ def generate_many(model: keras.Model, seed_text: str, length: int, temperatures,
     return {t: "".join(vocabulary[i] for i in row) for t, row in zip(temperatures, generated)}
 
 
-def generate(model: keras.Model, seed_text: str, length: int, temperature: float, vocabulary, seed: int = 0) -> str:
+def generate(
+    model: keras.Model, seed_text: str, length: int, temperature: float, vocabulary, seed: int = 0
+) -> str:
     """Sample `length` characters after `seed_text` at one temperature (see `generate_many`).
 
     Returns:
@@ -399,12 +436,18 @@ def generate(model: keras.Model, seed_text: str, length: int, temperature: float
     Raises:
         ValueError: temperature <= 0, and the other errors of `generate_many`.
     """
-    return generate_many(model, seed_text, length, [temperature], vocabulary, seed)[float(temperature)]
+    return generate_many(model, seed_text, length, [temperature], vocabulary, seed)[
+        float(temperature)
+    ]
 
 
-def next_character_distributions(model: keras.Model, seed_text: str, temperatures, vocabulary) -> np.ndarray:
+def next_character_distributions(
+    model: keras.Model, seed_text: str, temperatures, vocabulary
+) -> np.ndarray:
     """Probabilities of the character after `seed_text` at each temperature, (len(temperatures), vocabulary)."""
-    logits = model.predict(encode(seed_text, vocabulary)[None, :], verbose=0)[0, -1].astype(np.float64)
+    logits = model.predict(encode(seed_text, vocabulary)[None, :], verbose=0)[0, -1].astype(
+        np.float64
+    )
     rows = []
     for temperature in temperatures:
         scaled = logits / temperature
@@ -413,7 +456,9 @@ def next_character_distributions(model: keras.Model, seed_text: str, temperature
     return np.stack(rows)
 
 
-def distribution_figure(probabilities: np.ndarray, temperatures, vocabulary, context: str, top: int = 12):
+def distribution_figure(
+    probabilities: np.ndarray, temperatures, vocabulary, context: str, top: int = 12
+):
     """Bars of the `top` most likely next characters at each temperature, with each distribution's entropy.
 
     Args:
@@ -433,8 +478,12 @@ def distribution_figure(probabilities: np.ndarray, temperatures, vocabulary, con
     for row, temperature in enumerate(temperatures):
         p = probabilities[row]
         entropy = -np.sum(p * np.log(np.clip(p, 1e-300, None)))
-        axis.bar(np.arange(top) + (row - (len(temperatures) - 1) / 2) * width, p[order], width,
-                 label=f"T = {temperature:g} (entropy {entropy:.2f} nats)")
+        axis.bar(
+            np.arange(top) + (row - (len(temperatures) - 1) / 2) * width,
+            p[order],
+            width,
+            label=f"T = {temperature:g} (entropy {entropy:.2f} nats)",
+        )
     axis.set_xticks(np.arange(top), labels)
     axis.set_ylabel("probability")
     axis.set_title(f"Next character after {context[-30:]!r}")
@@ -456,11 +505,15 @@ def distribution_figure(probabilities: np.ndarray, temperatures, vocabulary, con
 # %%
 def main(argv=None) -> dict:
     """Train the character LSTM and write runs/text_generation/; return metrics.json's content."""
-    config = parse_config(Config, QUICK, argv, description=__doc__)
+    config = parse_config(Config, QUICK_OVERRIDES, argv, description=__doc__)
     if any(t <= 0 for t in config.temperatures):
-        raise InputError(f"--temperatures must all be > 0, got {' '.join(map(str, config.temperatures))}")
+        raise InputError(
+            f"--temperatures must all be > 0, got {' '.join(map(str, config.temperatures))}"
+        )
     if config.validation_fraction >= 0.5:
-        raise InputError(f"--validation-fraction must be below 0.5, got {config.validation_fraction}")
+        raise InputError(
+            f"--validation-fraction must be below 0.5, got {config.validation_fraction}"
+        )
     if config.dropout >= 1:
         raise InputError(f"--dropout must be below 1, got {config.dropout}")
     keras.utils.set_random_seed(config.seed)
@@ -472,27 +525,42 @@ def main(argv=None) -> dict:
     vocabulary = make_vocabulary(text)
     seed_text = config.seed_text or SEED_TEXTS[config.corpus]
     if set(seed_text) - set(vocabulary):
-        raise InputError(f"--seed-text has characters that are not in the corpus: {sorted(set(seed_text) - set(vocabulary))!r}")
+        raise InputError(
+            f"--seed-text has characters that are not in the corpus: {sorted(set(seed_text) - set(vocabulary))!r}"
+        )
     ids = encode(text, vocabulary)
     split = int(len(ids) * (1 - config.validation_fraction))
     train_ids, validation_ids = ids[:split], ids[split:]
-    print(f"{config.corpus}: {len(text):,} characters, vocabulary of {len(vocabulary)}; "
-          f"{len(train_ids):,} for training, the last {len(validation_ids):,} for validation")
+    print(
+        f"{config.corpus}: {len(text):,} characters, vocabulary of {len(vocabulary)}; "
+        f"{len(train_ids):,} for training, the last {len(validation_ids):,} for validation"
+    )
 
     replicas = strategy().num_replicas_in_sync
     global_batch = config.batch_size * replicas
-    train = make_dataset(train_ids, config.sequence_length, global_batch, shuffle=True, seed=config.seed)
+    train = make_dataset(
+        train_ids, config.sequence_length, global_batch, shuffle=True, seed=config.seed
+    )
     validation = make_dataset(validation_ids, config.sequence_length, global_batch, shuffle=False)
     with strategy().scope():
-        model = build_model(len(vocabulary), config.embedding_dim, config.lstm_units, config.dropout)
+        model = build_model(
+            len(vocabulary), config.embedding_dim, config.lstm_units, config.dropout
+        )
         model.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=1.0),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         )
     model.summary(print_fn=print)
-    stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+    stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
+    )
     history = model.fit(  # shuffle=False: the dataset reshuffles itself every epoch
-        train, validation_data=validation, epochs=config.epochs, callbacks=[stopping], shuffle=False, verbose=2
+        train,
+        validation_data=validation,
+        epochs=config.epochs,
+        callbacks=[stopping],
+        shuffle=False,
+        verbose=2,
     )
     run.add_history(history)
     validation_loss = float(model.evaluate(validation, verbose=0))
@@ -506,20 +574,31 @@ def main(argv=None) -> dict:
         "epochs_run": epochs_run,
         "best_epoch": best_epoch,
     }
-    print(f"validation: {validation_loss:.4f} nats/char = {metrics['val_bits_per_char']:.4f} bits/char "
-          f"(best of {epochs_run} epochs: epoch {best_epoch})")
+    print(
+        f"validation: {validation_loss:.4f} nats/char = {metrics['val_bits_per_char']:.4f} bits/char "
+        f"(best of {epochs_run} epochs: epoch {best_epoch})"
+    )
 
-    samples = generate_many(model, seed_text, config.sample_length, config.temperatures, vocabulary, config.seed)
+    samples = generate_many(
+        model, seed_text, config.sample_length, config.temperatures, vocabulary, config.seed
+    )
     blocks = [f"seed: {seed_text!r}"] + [
         f"--- temperature {t:g} ---\n{seed_text}{sample}" for t, sample in samples.items()
     ]
     print("\n" + "\n\n".join(blocks))
     run.save_text("samples.txt", "\n\n".join(blocks) + "\n")
 
-    run.save_figure(plots.learning_curves({config.corpus: history.history}, "loss",
-                                          "Cross-entropy (nats per character) per epoch"), "learning_curves.png")
+    run.save_figure(
+        plots.learning_curves(
+            {config.corpus: history.history}, "loss", "Cross-entropy (nats per character) per epoch"
+        ),
+        "learning_curves.png",
+    )
     probabilities = next_character_distributions(model, seed_text, config.temperatures, vocabulary)
-    run.save_figure(distribution_figure(probabilities, config.temperatures, vocabulary, seed_text), "temperature.png")
+    run.save_figure(
+        distribution_figure(probabilities, config.temperatures, vocabulary, seed_text),
+        "temperature.png",
+    )
     run.save_text("vocabulary.json", json.dumps(vocabulary, ensure_ascii=False) + "\n")
     run.save_model(model)
     extra = {"seed_text": seed_text, "samples": {f"{t:g}": sample for t, sample in samples.items()}}

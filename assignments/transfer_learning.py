@@ -177,7 +177,7 @@ from common.reporting import Run
 # ## Configuration
 #
 # Every field is a flag (`--image-size 160`, `--no-augment`); `--quick`
-# applies `QUICK`: smaller images (96x96, a fifth of the backbone's cost),
+# applies `QUICK_OVERRIDES`: smaller images (96x96, a fifth of the backbone's cost),
 # fewer epochs and no row 5 (one fine-tuning instead of two); the data,
 # split, models and rows 1-4 are those of the full run.
 
@@ -187,22 +187,40 @@ from common.reporting import Run
 class Config(BaseConfig):
     epochs: int = field(40, "epochs of the head on frozen features (rows 1-2)", minimum=1)
     batch_size: int = field(32, "batch size", minimum=1)
-    backbone: str = field("efficientnet_lite0", "ImageNet CNN from common.pretrained", choices=pretrained.IMAGE_MODELS)
+    backbone: str = field(
+        "efficientnet_lite0", "ImageNet CNN from common.pretrained", choices=pretrained.IMAGE_MODELS
+    )
     image_size: int = field(224, "side of the square input in pixels", minimum=32)
-    crop: int = field(150, "side of the central square cut from the 250x250 LFW-a photo first", minimum=32)
+    crop: int = field(
+        150, "side of the central square cut from the 250x250 LFW-a photo first", minimum=32
+    )
     validation_fraction: float = field(0.15, "fraction of the images for validation", minimum=0.01)
     test_fraction: float = field(0.20, "fraction of the images for the test set", minimum=0.01)
-    augmented_epochs: int = field(12, "epochs of the frozen backbone with augmentation (row 3)", minimum=1)
+    augmented_epochs: int = field(
+        12, "epochs of the frozen backbone with augmentation (row 3)", minimum=1
+    )
     finetune_epochs: int = field(10, "epochs of full fine-tuning (rows 4-5)", minimum=1)
     learning_rate: float = field(1e-3, "peak Adam learning rate of the head", minimum=0)
     finetune_learning_rate: float = field(1e-4, "peak Adam learning rate of fine-tuning", minimum=0)
     dropout: float = field(0.3, "dropout before the classifier", minimum=0)
     augment: bool = field(True, "run the augmented rows (3-4); --no-augment skips them")
-    plain_finetune: bool = field(True, "run row 5 (fine-tuning without augmentation); --no-plain-finetune skips it")
+    plain_finetune: bool = field(
+        True, "run row 5 (fine-tuning without augmentation); --no-plain-finetune skips it"
+    )
 
 
-QUICK = {"image_size": 96, "epochs": 20, "augmented_epochs": 1, "finetune_epochs": 1, "plain_finetune": False}
-QUICK_BAR = ("quick_bar_margin", ">=", 0.0)  # min(best test accuracy - 0.60, best - majority class) >= 0
+QUICK_OVERRIDES = {
+    "image_size": 96,
+    "epochs": 20,
+    "augmented_epochs": 1,
+    "finetune_epochs": 1,
+    "plain_finetune": False,
+}
+QUICK_BAR = (
+    "quick_bar_margin",
+    ">=",
+    0.0,
+)  # min(best test accuracy - 0.60, best - majority class) >= 0
 FULL_BAR = ("test_accuracy", ">=", 0.90)
 
 # %% [markdown]
@@ -223,11 +241,17 @@ def split_indices(labels: np.ndarray, validation_fraction: float, test_fraction:
     from sklearn.model_selection import train_test_split
 
     if validation_fraction + test_fraction >= 0.9:
-        raise InputError(f"--validation-fraction + --test-fraction must be < 0.9, got {validation_fraction + test_fraction:.2f}")
+        raise InputError(
+            f"--validation-fraction + --test-fraction must be < 0.9, got {validation_fraction + test_fraction:.2f}"
+        )
     indices = np.arange(len(labels))
-    rest, test = train_test_split(indices, test_size=test_fraction, stratify=labels, random_state=seed)
+    rest, test = train_test_split(
+        indices, test_size=test_fraction, stratify=labels, random_state=seed
+    )
     share = validation_fraction / (1.0 - test_fraction)
-    train, validation = train_test_split(rest, test_size=share, stratify=labels[rest], random_state=seed)
+    train, validation = train_test_split(
+        rest, test_size=share, stratify=labels[rest], random_state=seed
+    )
     return np.sort(train), np.sort(validation), np.sort(test)
 
 
@@ -296,7 +320,12 @@ def unfreeze(backbone: keras.Model) -> None:
         pending.extend(getattr(layer, "layers", []))
 
 
-def build_classifier(backbone: keras.Model, head: keras.Model, image_size: int, augmentation: keras.Model | None = None) -> keras.Model:
+def build_classifier(
+    backbone: keras.Model,
+    head: keras.Model,
+    image_size: int,
+    augmentation: keras.Model | None = None,
+) -> keras.Model:
     """Grayscale faces (batch, image_size, image_size, 1), 0..255 -> class probabilities via `backbone` and `head`.
 
     `backbone` maps RGB 0..255 images to pooled features (batch, feature_dim)
@@ -320,15 +349,38 @@ def build_classifier(backbone: keras.Model, head: keras.Model, image_size: int, 
 
 
 # %%
-def fit(model: keras.Model, train, validation, epochs: int, learning_rate: float, batch_size: int, class_weight=None):
+def fit(
+    model: keras.Model,
+    train,
+    validation,
+    epochs: int,
+    learning_rate: float,
+    batch_size: int,
+    class_weight=None,
+):
     """Compile and fit `model` on `train = (x, y)`; return (History, seconds). The best validation-loss weights are kept."""
     steps = epochs * int(np.ceil(len(train[1]) / batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, steps), alpha=0.01)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    keep_best = keras.callbacks.EarlyStopping(monitor="val_loss", patience=epochs, restore_best_weights=True)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate, decay_steps=max(1, steps), alpha=0.01
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    keep_best = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=epochs, restore_best_weights=True
+    )
     started = time.perf_counter()
-    history = model.fit(*train, validation_data=validation, epochs=epochs, batch_size=batch_size, class_weight=class_weight,
-                        callbacks=[keep_best], verbose=2)
+    history = model.fit(
+        *train,
+        validation_data=validation,
+        epochs=epochs,
+        batch_size=batch_size,
+        class_weight=class_weight,
+        callbacks=[keep_best],
+        verbose=2,
+    )
     return history, time.perf_counter() - started
 
 
@@ -337,8 +389,11 @@ def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     from sklearn.metrics import accuracy_score, f1_score
 
     predictions = probabilities.argmax(axis=1)
-    return {"accuracy": float(accuracy_score(labels, predictions)),
-            "macro_f1": float(f1_score(labels, predictions, average="macro")), "predictions": predictions}
+    return {
+        "accuracy": float(accuracy_score(labels, predictions)),
+        "macro_f1": float(f1_score(labels, predictions, average="macro")),
+        "predictions": predictions,
+    }
 
 
 # %% [markdown]
@@ -350,7 +405,9 @@ def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 
 
 # %%
-def error_figure(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, names, max_images: int = 24):
+def error_figure(
+    images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, names, max_images: int = 24
+):
     """A grid of misclassified faces (uint8 (n, h, w)) titled "true -> predicted (p)"; None when there is no error."""
     import matplotlib.pyplot as plt
 
@@ -366,8 +423,13 @@ def error_figure(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarr
         axis.axis("off")
     for axis, index in zip(axes.flat, wrong):
         axis.imshow(images[index], cmap="gray", vmin=0, vmax=255)
-        axis.set_title(f"{short[labels[index]]} -> {short[predictions[index]]}\n(p = {probabilities[index].max():.2f})", fontsize=8)
-    figure.suptitle(f"Misclassified test faces ({int((predictions != labels).sum())} of {len(labels)}): true -> predicted")
+        axis.set_title(
+            f"{short[labels[index]]} -> {short[predictions[index]]}\n(p = {probabilities[index].max():.2f})",
+            fontsize=8,
+        )
+    figure.suptitle(
+        f"Misclassified test faces ({int((predictions != labels).sum())} of {len(labels)}): true -> predicted"
+    )
     figure.tight_layout()
     return figure
 
@@ -383,26 +445,36 @@ def error_figure(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarr
 # %%
 def main(argv=None) -> dict:
     """Train and compare the five configurations; write runs/transfer_learning/; return metrics.json's content."""
-    config = parse_config(Config, QUICK, argv, description=__doc__)
+    config = parse_config(Config, QUICK_OVERRIDES, argv, description=__doc__)
     if not 0 <= config.dropout < 1:
         raise InputError(f"--dropout must be in [0, 1), got {config.dropout}")
     keras.utils.set_random_seed(config.seed)
     run = Run("transfer_learning", config)
     names = list(POLITICIANS)
-    images, labels, _ = load_people(names, config.data_dir, size=config.image_size, crop=config.crop)
-    train, validation, test = split_indices(labels, config.validation_fraction, config.test_fraction, config.seed)
+    images, labels, _ = load_people(
+        names, config.data_dir, size=config.image_size, crop=config.crop
+    )
+    train, validation, test = split_indices(
+        labels, config.validation_fraction, config.test_fraction, config.seed
+    )
     x = images[..., None].astype("float32")  # (n, size, size, 1), 0..255
     counts = np.bincount(labels[train], minlength=len(names))
     majority = float(np.mean(labels[test] == np.argmax(counts)))
     class_weight = balanced_class_weights(labels[train], len(names))
-    print(f"LFW-a, 9 people, {len(labels)} faces: {len(train)} train / {len(validation)} validation / {len(test)} test; "
-          f"training images per person {counts.min()}..{counts.max()}; majority-class test accuracy {majority:.3f}")
+    print(
+        f"LFW-a, 9 people, {len(labels)} faces: {len(train)} train / {len(validation)} validation / {len(test)} test; "
+        f"training images per person {counts.min()}..{counts.max()}; majority-class test accuracy {majority:.3f}"
+    )
 
     with strategy().scope():
-        backbone = pretrained.image_backbone(config.backbone, input_shape=(config.image_size, config.image_size, 3), pooling="avg")
+        backbone = pretrained.image_backbone(
+            config.backbone, input_shape=(config.image_size, config.image_size, 3), pooling="avg"
+        )
     backbone.trainable = False
     feature_dim = int(backbone.outputs[0].shape[-1])
-    print(f"backbone {config.backbone}: {backbone.count_params():,} parameters, {feature_dim} features")
+    print(
+        f"backbone {config.backbone}: {backbone.count_params():,} parameters, {feature_dim} features"
+    )
     started = time.perf_counter()
     rgb = np.repeat(x, 3, axis=-1)
     features = backbone.predict(rgb, batch_size=64, verbose=0)
@@ -415,22 +487,42 @@ def main(argv=None) -> dict:
     def record(key, label, model_or_head, inputs, history, seconds):
         probabilities = model_or_head.predict(inputs[test], batch_size=64, verbose=0)
         scores = evaluate(probabilities, labels[test])
-        validation_scores = evaluate(model_or_head.predict(inputs[validation], batch_size=64, verbose=0), labels[validation])
-        rows[key] = {"label": label, "test_accuracy": scores["accuracy"], "test_macro_f1": scores["macro_f1"],
-                     "validation_accuracy": validation_scores["accuracy"], "epochs": len(history.history["loss"]),
-                     "seconds": seconds, "probabilities": probabilities}
+        validation_scores = evaluate(
+            model_or_head.predict(inputs[validation], batch_size=64, verbose=0), labels[validation]
+        )
+        rows[key] = {
+            "label": label,
+            "test_accuracy": scores["accuracy"],
+            "test_macro_f1": scores["macro_f1"],
+            "validation_accuracy": validation_scores["accuracy"],
+            "epochs": len(history.history["loss"]),
+            "seconds": seconds,
+            "probabilities": probabilities,
+        }
         histories[label] = history.history
         run.add_history(history, configuration=key)
-        print(f"{label}: test accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f} ({seconds:.0f} s)")
+        print(
+            f"{label}: test accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f} ({seconds:.0f} s)"
+        )
 
     # Rows 1-2: the head alone, on the frozen features.
     heads = {}
-    for key, label, weights in (("frozen", "1 frozen", None), ("frozen_weighted", "2 frozen + class weights", class_weight)):
+    for key, label, weights in (
+        ("frozen", "1 frozen", None),
+        ("frozen_weighted", "2 frozen + class weights", class_weight),
+    ):
         print(f"\n== {label}: {config.epochs} epochs on cached features")
         with strategy().scope():
             head = build_head(feature_dim, len(names), config.dropout)
-        history, seconds = fit(head, (features[train], labels[train]), (features[validation], labels[validation]),
-                               config.epochs, config.learning_rate, config.batch_size, weights)
+        history, seconds = fit(
+            head,
+            (features[train], labels[train]),
+            (features[validation], labels[validation]),
+            config.epochs,
+            config.learning_rate,
+            config.batch_size,
+            weights,
+        )
         record(key, label, head, features, history, seconds + feature_seconds)
         heads[key] = head
         models[key] = build_classifier(backbone, head, config.image_size)
@@ -442,29 +534,59 @@ def main(argv=None) -> dict:
         with strategy().scope():
             head = build_head(feature_dim, len(names), config.dropout)
             head.set_weights(heads["frozen_weighted"].get_weights())  # warm start: row 2's head
-            model = build_classifier(backbone, head, config.image_size, build_augmentation(config.seed))
-        history, seconds = fit(model, (x[train], labels[train]), (x[validation], labels[validation]),
-                               config.augmented_epochs, config.learning_rate, config.batch_size, class_weight)
+            model = build_classifier(
+                backbone, head, config.image_size, build_augmentation(config.seed)
+            )
+        history, seconds = fit(
+            model,
+            (x[train], labels[train]),
+            (x[validation], labels[validation]),
+            config.augmented_epochs,
+            config.learning_rate,
+            config.batch_size,
+            class_weight,
+        )
         record("frozen_augmented", label, model, x, history, seconds)
         models["frozen_augmented"] = model
 
     # Rows 4-5: fine-tuning the whole network at a lower learning rate, from a warmed-up head.
-    finetune = [("finetuned_augmented", "4 fine-tuned + class weights + augmentation", "frozen_augmented")] if config.augment else []
+    finetune = (
+        [("finetuned_augmented", "4 fine-tuned + class weights + augmentation", "frozen_augmented")]
+        if config.augment
+        else []
+    )
     if config.plain_finetune or not config.augment:
-        finetune.append(("finetuned", "5 fine-tuned + class weights, no augmentation", "frozen_weighted"))
+        finetune.append(
+            ("finetuned", "5 fine-tuned + class weights, no augmentation", "frozen_weighted")
+        )
     for key, label, start in finetune:
-        print(f"\n== {label}: {config.finetune_epochs} epochs at learning rate {config.finetune_learning_rate:g}")
+        print(
+            f"\n== {label}: {config.finetune_epochs} epochs at learning rate {config.finetune_learning_rate:g}"
+        )
         with strategy().scope():
-            trainable_backbone = pretrained.image_backbone(config.backbone, input_shape=(config.image_size, config.image_size, 3),
-                                                           pooling="avg", weights=None)
+            trainable_backbone = pretrained.image_backbone(
+                config.backbone,
+                input_shape=(config.image_size, config.image_size, 3),
+                pooling="avg",
+                weights=None,
+            )
             trainable_backbone.set_weights(backbone.get_weights())
             head = build_head(feature_dim, len(names), config.dropout)
             head.set_weights(models[start].get_layer("head").get_weights())
-            augmentation = build_augmentation(config.seed + 10) if key == "finetuned_augmented" else None
+            augmentation = (
+                build_augmentation(config.seed + 10) if key == "finetuned_augmented" else None
+            )
             model = build_classifier(trainable_backbone, head, config.image_size, augmentation)
         unfreeze(trainable_backbone)
-        history, seconds = fit(model, (x[train], labels[train]), (x[validation], labels[validation]),
-                               config.finetune_epochs, config.finetune_learning_rate, config.batch_size, class_weight)
+        history, seconds = fit(
+            model,
+            (x[train], labels[train]),
+            (x[validation], labels[validation]),
+            config.finetune_epochs,
+            config.finetune_learning_rate,
+            config.batch_size,
+            class_weight,
+        )
         record(key, label, model, x, history, seconds)
         models[key] = model
 
@@ -476,22 +598,47 @@ def main(argv=None) -> dict:
         f"LFW-a, 9 people: {len(train)} training / {len(validation)} validation / {len(test)} test faces at "
         f"{config.image_size}x{config.image_size}; backbone {config.backbone}; majority class (Bush) {majority:.3f}.\n\n"
         "| configuration | epochs | validation accuracy | test accuracy | test macro-F1 | training seconds |\n|---|---|---|---|---|---|\n"
-        + "\n".join(f"| {r['label']} | {r['epochs']} | {r['validation_accuracy']:.3f} | {r['test_accuracy']:.3f} | "
-                    f"{r['test_macro_f1']:.3f} | {r['seconds']:.0f} |" for r in rows.values())
+        + "\n".join(
+            f"| {r['label']} | {r['epochs']} | {r['validation_accuracy']:.3f} | {r['test_accuracy']:.3f} | "
+            f"{r['test_macro_f1']:.3f} | {r['seconds']:.0f} |"
+            for r in rows.values()
+        )
         + f"\n\nFinal model (best validation accuracy): {best_row['label']}.\n"
     )
     from sklearn.metrics import classification_report
 
-    report = classification_report(test_labels, best_row["probabilities"].argmax(axis=1), labels=list(range(len(names))),
-                                   target_names=names, digits=3, zero_division=0)
+    report = classification_report(
+        test_labels,
+        best_row["probabilities"].argmax(axis=1),
+        labels=list(range(len(names))),
+        target_names=names,
+        digits=3,
+        zero_division=0,
+    )
     print("\n" + table + "\n" + report)
-    run.save_text("results.md", table + "\nPer-person test scores of the final model:\n\n```\n" + report + "```\n")
+    run.save_text(
+        "results.md",
+        table + "\nPer-person test scores of the final model:\n\n```\n" + report + "```\n",
+    )
 
-    run.save_figure(plots.learning_curves(histories, "accuracy", "Accuracy per epoch (dashed: training)"), "learning_curves_accuracy.png")
-    run.save_figure(plots.learning_curves(histories, "loss", "Cross-entropy per epoch (dashed: training)"), "learning_curves_loss.png")
+    run.save_figure(
+        plots.learning_curves(histories, "accuracy", "Accuracy per epoch (dashed: training)"),
+        "learning_curves_accuracy.png",
+    )
+    run.save_figure(
+        plots.learning_curves(histories, "loss", "Cross-entropy per epoch (dashed: training)"),
+        "learning_curves_loss.png",
+    )
     short = [name.replace("_", " ") for name in names]
-    title = f"{best_row['label']}: test accuracy {best_row['test_accuracy']:.3f} (rows: true person)"
-    run.save_figure(plots.confusion_matrix(test_labels, best_row["probabilities"].argmax(axis=1), short, title=title), "confusion_matrix.png")
+    title = (
+        f"{best_row['label']}: test accuracy {best_row['test_accuracy']:.3f} (rows: true person)"
+    )
+    run.save_figure(
+        plots.confusion_matrix(
+            test_labels, best_row["probabilities"].argmax(axis=1), short, title=title
+        ),
+        "confusion_matrix.png",
+    )
     errors = error_figure(images[test], test_labels, best_row["probabilities"], names)
     if errors is not None:
         run.save_figure(errors, "misclassified_faces.png")
@@ -511,7 +658,9 @@ def main(argv=None) -> dict:
         "people": dict(zip(names, np.bincount(labels, minlength=len(names)).tolist())),
         "images": {"train": len(train), "validation": len(validation), "test": len(test)},
         "class_weight": class_weight,
-        "rows": {key: {k: v for k, v in r.items() if k != "probabilities"} for key, r in rows.items()},
+        "rows": {
+            key: {k: v for k, v in r.items() if k != "probabilities"} for key, r in rows.items()
+        },
         "feature_seconds": feature_seconds,
     }
     return run.finish(metrics, QUICK_BAR if config.quick else FULL_BAR, extra=extra)

@@ -88,7 +88,9 @@ def child(model: str) -> dict:
     if model == "efficientnet_lite0":
         import skimage.data
 
-        probabilities = loaded.predict(pretrained.preprocess_image(skimage.data.chelsea()), verbose=0)
+        probabilities = loaded.predict(
+            pretrained.preprocess_image(skimage.data.chelsea()), verbose=0
+        )
         result = pretrained.decode_imagenet_predictions(probabilities, top=1)[0][0][1]
     elif model == "all-minilm-l6-v2":
         result = str(loaded.encode(["a", "b c", "d e f", "g", "h i"]).shape)
@@ -115,7 +117,11 @@ def child(model: str) -> dict:
 def run_child(model: str, cache: Path) -> dict:
     environment = dict(os.environ, ASSIGNMENTS_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
     process = subprocess.run(
-        [sys.executable, __file__, "--child", model], env=environment, capture_output=True, text=True, cwd=ROOT
+        [sys.executable, __file__, "--child", model],
+        env=environment,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if process.returncode != 0:
         raise RuntimeError(f"{model} failed:\n{process.stderr[-3000:]}")
@@ -156,9 +162,9 @@ def markdown(rows: list[dict], started: str, load: tuple[float, float]) -> str:
         "  with other jobs while this ran, so wall times are upper bounds; CPU seconds",
         "  are the steadier figure.",
         "",
-        "\"first\" = empty cache (conversion from the pip package + cache write);",
-        "\"cached\" = a new process reading the cache. RSS is the process peak",
-        "(TensorFlow included); \"after import\" is the peak before the model loads.",
+        '"first" = empty cache (conversion from the pip package + cache write);',
+        '"cached" = a new process reading the cache. RSS is the process peak',
+        '(TensorFlow included); "after import" is the peak before the model loads.',
         "",
         "| model | load | load wall s | load CPU s | peak RSS after import MiB | peak RSS after load MiB | first use | first use wall s | first use CPU s | cache MiB | import wall s |",
         "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
@@ -186,7 +192,7 @@ def markdown(rows: list[dict], started: str, load: tuple[float, float]) -> str:
         "",
         "Correctness checks of the conversions (one-off, 2026-11-22, same machine):",
         "",
-        "- EfficientNet-Lite0 on skimage `chelsea` / `coffee` (224x224 resize): TF \"same\"",
+        '- EfficientNet-Lite0 on skimage `chelsea` / `coffee` (224x224 resize): TF "same"',
         "  padding + `(x - 127) / 128` gives Egyptian cat 0.79 / espresso 0.91; symmetric",
         "  (PyTorch-style) padding gives 0.65 / 0.91 and ImageNet mean/std 0.77 / 0.71:",
         "  TF padding and the Lite normalisation fit the TF checkpoints these weights come from.",
@@ -205,7 +211,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--only", help="comma-separated model names (default: all)")
-    parser.add_argument("--no-write", action="store_true", help="print the table instead of writing the .md file")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the table instead of writing the .md file"
+    )
     arguments = parser.parse_args(argv)
     if arguments.child:
         print(json.dumps(child(arguments.child)))

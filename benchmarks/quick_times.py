@@ -46,7 +46,9 @@ def main() -> int:
     for row in results:
         value = "" if row["value"] is None else f"{row['value']:.4g}"
         within = "yes" if row["seconds"] < BUDGET_SECONDS else "NO"
-        lines.append(f"| {row['assignment']} | {row['seconds']} | {within} | {row['bar']} | {value} | {row['status']} |")
+        lines.append(
+            f"| {row['assignment']} | {row['seconds']} | {within} | {row['bar']} | {value} | {row['status']} |"
+        )
     table = "\n".join(lines) + "\n"
     (ROOT / "benchmarks" / "quick_times.md").write_text(table)
     print(table)

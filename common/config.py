@@ -1,12 +1,18 @@
 """Command-line flags and configuration shared by every assignment.
 
 Each assignment declares a dataclass `Config(BaseConfig)` holding every
-hyper-parameter with its full-run default, and a dict `QUICK` of the values
-that `--quick` overrides. `parse_config` turns every field into a flag
-(`latent_dims` -> `--latent-dims`), so `--help` lists all of them with both
-defaults, and flags given on the command line win over `QUICK`:
+hyper-parameter with its full-run default and its bounds, and a dict
+`QUICK_OVERRIDES` of the values that `--quick` overrides. `parse_config`
+turns every field into a flag (`latent_dims` -> `--latent-dims`), so
+`--help` lists all of them with both defaults, and flags given on the command
+line win over the overrides:
 
-    config = parse_config(Config, QUICK, argv, description=__doc__)
+    config = parse_config(Config, QUICK_OVERRIDES, argv, description=__doc__)
+
+The last cells of an assignment are the notebook parameters cell
+(`QUICK = True`) and the run cell, `run_assignment(main, QUICK)`: as a
+script it exits with `run_cli`'s code; in a Jupyter or Colab kernel it runs
+`main(["--quick"])` (or the full run) and ends without an exception.
 
 The shared flags (`--quick`, `--epochs`, `--batch-size`, `--seed`,
 `--data-dir`, `--output-dir`) come from `BaseConfig`.
@@ -16,9 +22,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
+import os
 import sys
 import typing
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from common.errors import InputError
 
@@ -39,9 +48,11 @@ class BaseConfig:
     quick: bool = dataclasses.field(
         default=False, metadata={"help": "cut-down run on real data (< 90 s on a 2-core CPU)"}
     )
-    epochs: int = dataclasses.field(default=10, metadata={"help": "training epochs"})
-    batch_size: int = dataclasses.field(default=32, metadata={"help": "batch size"})
-    seed: int = dataclasses.field(default=42, metadata={"help": "random seed"})
+    epochs: int = dataclasses.field(default=10, metadata={"help": "training epochs", "minimum": 1})
+    batch_size: int = dataclasses.field(default=32, metadata={"help": "batch size", "minimum": 1})
+    seed: int = dataclasses.field(
+        default=42, metadata={"help": "random seed", "minimum": 0, "maximum": 2**31 - 1}
+    )
     data_dir: str | None = dataclasses.field(
         default=None, metadata={"help": "data folder", "default_text": "$ASSIGNMENTS_DATA_DIR"}
     )
@@ -50,9 +61,24 @@ class BaseConfig:
     )
 
 
-def field(default: Any, help: str, choices: Sequence[Any] | None = None, minimum: float | None = None):
-    """A Config field with its `--help` text, and optionally allowed values or a lower bound."""
-    metadata = {"help": help, "choices": choices, "minimum": minimum}
+def field(
+    default: Any,
+    help: str,
+    choices: Sequence[Any] | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+):
+    """A Config field with its `--help` text and its bounds.
+
+    Args:
+        default: the full-run value (a tuple for sequences).
+        help: one line for `--help`.
+        choices: the allowed values, or None.
+        minimum, maximum: inclusive bounds of a number (each value of a
+            sequence), or None. Fractions take `minimum=0, maximum=1`.
+            NaN and infinity are always rejected for float fields.
+    """
+    metadata = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum}
     if isinstance(default, (list, dict, set)):
         raise TypeError("use a tuple for sequence defaults")
     return dataclasses.field(default=default, metadata=metadata)
@@ -65,8 +91,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _in_notebook() -> bool:
-    return "ipykernel" in sys.modules or sys.argv[0].endswith("ipykernel_launcher.py")
+def launched_as_kernel() -> bool:
+    """True when this process is a Jupyter / Colab kernel whose `sys.argv` are the kernel's own.
+
+    Under `%run script.py --quick` the arguments are the script's (argv[0] is
+    the script), so they are honoured; only a kernel launcher's are ignored.
+    """
+    launcher = os.path.basename(sys.argv[0]) if sys.argv else ""
+    return (
+        "kernel_launcher" in launcher
+        or launcher in ("ipykernel", "__main__.py")
+        and "-f" in sys.argv
+    )
 
 
 def _flag(name: str) -> str:
@@ -86,21 +122,29 @@ def _scalar_type(annotation: Any) -> tuple[type, bool]:
     return annotation, False
 
 
-def _positive_or_bounded(kind: type, minimum: float | None, name: str) -> Callable[[str], Any]:
+def _bounded(kind: type, minimum: float | None, maximum: float | None) -> Callable[[str], Any]:
+    """An argparse `type=` that converts to `kind` and checks the bounds (and finiteness)."""
+
     def convert(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if minimum is not None and value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {text}")
         return value
 
     convert.__name__ = kind.__name__
     return convert
 
 
-def build_parser(config_cls: type, quick: Mapping[str, Any], description: str | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    config_cls: type, quick: Mapping[str, Any], description: str | None = None
+) -> argparse.ArgumentParser:
     """An argparse parser with one flag per field of `config_cls` (defaults suppressed).
 
     Raises:
@@ -128,7 +172,7 @@ def build_parser(config_cls: type, quick: Mapping[str, Any], description: str | 
         if kind is bool:
             parser.add_argument(_flag(name), action=argparse.BooleanOptionalAction, help=help_text)
             continue
-        convert = _positive_or_bounded(kind, f.metadata.get("minimum"), name)
+        convert = _bounded(kind, f.metadata.get("minimum"), f.metadata.get("maximum"))
         parser.add_argument(
             _flag(name),
             type=convert,
@@ -172,7 +216,7 @@ def parse_config(
     """
     quick = dict(quick or {})
     if argv is None:
-        argv = [] if _in_notebook() else sys.argv[1:]
+        argv = [] if launched_as_kernel() else sys.argv[1:]
     parser = build_parser(config_cls, quick, description)
     given = vars(parser.parse_args(list(argv)))
     values = {}
@@ -197,3 +241,22 @@ def run_cli(main: Callable[[], dict]) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     return 0 if metrics.get("passed", True) else 1
+
+
+def run_assignment(main: Callable[..., dict], quick: bool = True) -> dict | None:
+    """The run cell of every assignment: run `main` as a script or in a notebook.
+
+    As a script (`python assignments/x.py ...`, or `%run assignments/x.py ...`
+    in IPython) it exits with `run_cli`'s code (0 bar reached, 1 missed,
+    2 bad input), honouring the command-line arguments. In a Jupyter / Colab
+    kernel it runs `main(["--quick"])`, or the full run when `quick` is False
+    (the notebook's `QUICK` parameter, which papermill can set), and returns
+    the metrics record without raising: bad input prints one `error:` line.
+    """
+    if not launched_as_kernel():
+        sys.exit(run_cli(main))
+    try:
+        return main(["--quick"] if quick else [])
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None

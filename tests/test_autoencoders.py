@@ -35,7 +35,9 @@ def test_denoising_model_and_noise():
 def test_denoising_dataset_gives_fresh_noise_each_epoch():
     import keras
 
-    keras.utils.set_random_seed(1)  # a global seed makes plain tf.random ops in map() repeat each epoch
+    keras.utils.set_random_seed(
+        1
+    )  # a global seed makes plain tf.random ops in map() repeat each epoch
     images = np.full((8, 16), 0.5, "float32")
     dataset = denoising_autoencoder.noisy_dataset(images, 0.5, batch_size=4, shuffle=False)
     first, second = [np.concatenate([x for x, _ in dataset]) for _ in range(2)]

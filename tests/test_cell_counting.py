@@ -40,7 +40,10 @@ def test_density_map_sums_to_the_count_even_at_the_border():
     assert density.dtype == np.float32 and density.shape == (40, 40)
     assert density.min() >= 0
     assert density.sum() == pytest.approx(4.0, rel=1e-4)
-    assert np.unravel_index(np.argmax(density[10:30, 10:30]), (20, 20)) == (10, 10)  # the peak stays on its dot
+    assert np.unravel_index(np.argmax(density[10:30, 10:30]), (20, 20)) == (
+        10,
+        10,
+    )  # the peak stays on its dot
     with pytest.raises(ValueError, match="sigma"):
         cells.density_map(dots, sigma=0)
 
@@ -51,7 +54,10 @@ def test_dots_from_annotation_keeps_red_pixels_only():
     annotation[1, 1] = (255, 255, 255)  # white is not a dot
     annotation[2, 2] = (200, 10, 10)
     assert cells.dots_from_annotation(annotation).tolist() == [
-        [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0],
+        [1, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 1, 0],
+        [0, 0, 0, 0],
     ]
 
 
@@ -67,7 +73,9 @@ def test_load_cells_shapes_counts_and_cache(tmp_path, empty_cache):
     assert list((empty_cache / "cells").glob("*.npz"))  # decoded once, cached
     again = cells.load_cells(data, sigma=1.5)
     np.testing.assert_array_equal(again[0], images)
-    assert sorted(p.name for p in (data / "cells").iterdir()) == ["cells.zip"]  # data folder untouched
+    assert sorted(p.name for p in (data / "cells").iterdir()) == [
+        "cells.zip"
+    ]  # data folder untouched
 
 
 def test_missing_cells_is_dataset_not_found(tmp_path, empty_cache, monkeypatch):
@@ -87,7 +95,9 @@ def test_augment_applies_the_same_transform_to_image_and_density():
     density = image[..., :1] * 2.0  # any geometric transform keeps this relation only if shared
     generator = tf.random.Generator.from_seed(0)
     for _ in range(8):
-        cropped_image, cropped_density = cell_counting.augment(tf.constant(image), tf.constant(density), 8, generator)
+        cropped_image, cropped_density = cell_counting.augment(
+            tf.constant(image), tf.constant(density), 8, generator
+        )
         assert tuple(cropped_image.shape) == (8, 8, 3) and tuple(cropped_density.shape) == (8, 8, 1)
         np.testing.assert_allclose(cropped_density.numpy(), cropped_image.numpy()[..., :1] * 2.0)
 
@@ -107,7 +117,9 @@ def test_baseline_regressor_shapes_and_initial_count():
     assert [model.get_layer(f"block{i}_conv1").filters for i in (1, 2, 3)] == [32, 64, 128]
     outputs = np.asarray(model(np.zeros((2, 64, 64, 3), "float32")))
     assert outputs.shape == (2, 1)
-    np.testing.assert_allclose(outputs, 40.0, atol=1e-4)  # black image: zero features, output = initial count
+    np.testing.assert_allclose(
+        outputs, 40.0, atol=1e-4
+    )  # black image: zero features, output = initial count
     assert tuple(model(np.zeros((1, 128, 96, 3), "float32")).shape) == (1, 1)  # any size
     with pytest.raises(ValueError, match="at least one block"):
         cell_counting.build_count_regressor(())
@@ -143,12 +155,18 @@ def test_density_count_loss_and_metric():
     assert float(metric.result()) == pytest.approx(0.5)
 
 
-@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # never fitted: no optimizer state
+@pytest.mark.filterwarnings(
+    "ignore:Skipping variable loading for optimizer"
+)  # never fitted: no optimizer state
 def test_unet_saves_and_loads_with_its_loss(tmp_path):
     import keras
 
     model = cell_counting.build_unet((4, 8))
-    model.compile("adam", loss=cell_counting.DensityCountLoss(0.01, 100.0), metrics=[cell_counting.DensityCountError(100.0)])
+    model.compile(
+        "adam",
+        loss=cell_counting.DensityCountLoss(0.01, 100.0),
+        metrics=[cell_counting.DensityCountError(100.0)],
+    )
     x = np.random.rand(2, 16, 16, 3).astype("float32")
     model.save(tmp_path / "unet.keras")
     loaded = keras.models.load_model(tmp_path / "unet.keras")
@@ -160,14 +178,25 @@ def test_bad_crop_size_is_input_error_before_loading_data(tmp_path):
     from common.errors import InputError
 
     with pytest.raises(InputError, match="multiple of 32"):
-        cell_counting.main(["--crop-size", "100", "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")])
+        cell_counting.main(
+            [
+                "--crop-size",
+                "100",
+                "--data-dir",
+                str(tmp_path),
+                "--output-dir",
+                str(tmp_path / "out"),
+            ]
+        )
     assert not (tmp_path / "out").exists()
 
 
 def test_training_crops_are_fresh_every_epoch():
     import keras
 
-    keras.utils.set_random_seed(42)  # as main() does: plain tf.random ops in map would then repeat every epoch
+    keras.utils.set_random_seed(
+        42
+    )  # as main() does: plain tf.random ops in map would then repeat every epoch
     images = np.random.default_rng(2).random((1, 64, 64, 3)).astype("float32")
     densities = np.random.default_rng(3).random((1, 64, 64, 1)).astype("float32")
     config = cell_counting.Config(crop_size=32, crops_per_image=1, batch_size=1)

@@ -53,13 +53,17 @@ def keras_offline(monkeypatch):
 
     def no_network(*args, **kwargs):
         calls.append(1)
-        raise Exception("URL fetch failure on https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz: None")
+        raise Exception(
+            "URL fetch failure on https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz: None"
+        )
 
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", no_network)
     return calls
 
 
-def test_jpeg_archive_is_decoded_mapped_to_class_ids_and_cached(tmp_path, empty_cache, keras_offline):
+def test_jpeg_archive_is_decoded_mapped_to_class_ids_and_cached(
+    tmp_path, empty_cache, keras_offline
+):
     data = write_cifar_jpg(tmp_path / "data")
     (x_train, y_train), (x_test, y_test), source = cifar10.load_cifar10(data)
     assert source == cifar10.SOURCE_JPEG == "cifar10_jpg.tar.gz (JPEG q75)"
@@ -67,16 +71,33 @@ def test_jpeg_archive_is_decoded_mapped_to_class_ids_and_cached(tmp_path, empty_
     assert x_test.shape == (6, 32, 32, 3) and y_train.shape == (9,) and y_test.shape == (6,)
     ids = {cifar10.CLASS_NAMES.index(name): colour for name, colour in COLOURS.items()}
     assert sorted(ids) == [0, 3, 9]  # airplane, cat, truck in CIFAR-10's order
-    assert sorted(y_train.tolist()) == [0, 0, 0, 3, 3, 3, 9, 9, 9] and sorted(y_test.tolist()) == [0, 0, 3, 3, 9, 9]
+    assert sorted(y_train.tolist()) == [0, 0, 0, 3, 3, 3, 9, 9, 9] and sorted(y_test.tolist()) == [
+        0,
+        0,
+        3,
+        3,
+        9,
+        9,
+    ]
     for images, labels in ((x_train, y_train), (x_test, y_test)):
-        for image, label in zip(images, labels):  # every image has its class's colour (JPEG: within a few levels)
+        for image, label in zip(
+            images, labels
+        ):  # every image has its class's colour (JPEG: within a few levels)
             assert np.abs(image.reshape(-1, 3).mean(axis=0) - ids[int(label)]).max() < 8
-    assert y_train[:3].tolist() != [0, 0, 0] or y_train[3:6].tolist() != [3, 3, 3]  # shuffled, not sorted by class
+    assert y_train[:3].tolist() != [0, 0, 0] or y_train[3:6].tolist() != [
+        3,
+        3,
+        3,
+    ]  # shuffled, not sorted by class
 
     cached = empty_cache / "cifar10" / "cifar10.npz"
-    assert cached.is_file() and not list(cached.parent.glob(".*"))  # written atomically, no leftovers
+    assert cached.is_file() and not list(
+        cached.parent.glob(".*")
+    )  # written atomically, no leftovers
     assert len(keras_offline) == 1
-    (x_again, y_again), _, source_again = cifar10.load_cifar10(tmp_path / "nowhere")  # served from the cache
+    (x_again, y_again), _, source_again = cifar10.load_cifar10(
+        tmp_path / "nowhere"
+    )  # served from the cache
     assert len(keras_offline) == 1 and source_again == source
     assert np.array_equal(x_again, x_train) and np.array_equal(y_again, y_train)
 
@@ -84,19 +105,35 @@ def test_jpeg_archive_is_decoded_mapped_to_class_ids_and_cached(tmp_path, empty_
 def test_lossless_keras_copy_is_preferred(tmp_path, empty_cache, monkeypatch):
     rng = np.random.default_rng(0)
     arrays = (
-        (rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8), np.array([[1], [2], [3], [4]], dtype=np.uint8)),
-        (rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8), np.array([[5], [9]], dtype=np.uint8)),
+        (
+            rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8),
+            np.array([[1], [2], [3], [4]], dtype=np.uint8),
+        ),
+        (
+            rng.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8),
+            np.array([[5], [9]], dtype=np.uint8),
+        ),
     )
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", lambda: arrays)
-    (x_train, y_train), (x_test, y_test), source = cifar10.load_cifar10(write_cifar_jpg(tmp_path / "data"))
+    (x_train, y_train), (x_test, y_test), source = cifar10.load_cifar10(
+        write_cifar_jpg(tmp_path / "data")
+    )
     assert source == cifar10.SOURCE_KERAS == "keras.datasets (lossless)"
-    assert np.array_equal(x_train, arrays[0][0]) and y_train.tolist() == [1, 2, 3, 4] and y_test.tolist() == [5, 9]
+    assert (
+        np.array_equal(x_train, arrays[0][0])
+        and y_train.tolist() == [1, 2, 3, 4]
+        and y_test.tolist() == [5, 9]
+    )
     assert y_train.shape == (4,) and y_test.shape == (2,)
     assert not (empty_cache / "cifar10" / "cifar10.npz").exists()  # Keras keeps its own copy
 
 
-def test_no_copy_anywhere_names_folder_file_and_url(tmp_path, empty_cache, keras_offline, monkeypatch):
-    monkeypatch.setattr("keras.utils.get_file", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+def test_no_copy_anywhere_names_folder_file_and_url(
+    tmp_path, empty_cache, keras_offline, monkeypatch
+):
+    monkeypatch.setattr(
+        "keras.utils.get_file", lambda *a, **k: (_ for _ in ()).throw(OSError("offline"))
+    )
     (tmp_path / "data").mkdir()
     with pytest.raises(DatasetNotFoundError) as error:
         cifar10.load_cifar10(tmp_path / "data")
@@ -106,17 +143,29 @@ def test_no_copy_anywhere_names_folder_file_and_url(tmp_path, empty_cache, keras
 
 
 def test_unknown_class_folder_is_input_error(tmp_path, empty_cache, keras_offline):
-    data = write_cifar_jpg(tmp_path / "data", extra={"train/unicorn/0000.jpg": jpeg_bytes((1, 2, 3))})
+    data = write_cifar_jpg(
+        tmp_path / "data", extra={"train/unicorn/0000.jpg": jpeg_bytes((1, 2, 3))}
+    )
     with pytest.raises(InputError, match="unicorn"):
         cifar10.load_cifar10(data)
     assert not (empty_cache / "cifar10" / "cifar10.npz").exists()
 
 
 def test_wrong_size_and_corrupt_images_are_input_errors(tmp_path, keras_offline):
-    archive = write_cifar_jpg(tmp_path / "a", extra={"train/cat/big.jpg": jpeg_bytes((1, 2, 3), (40, 40))}) / "cifar10" / "cifar10_jpg.tar.gz"
+    archive = (
+        write_cifar_jpg(
+            tmp_path / "a", extra={"train/cat/big.jpg": jpeg_bytes((1, 2, 3), (40, 40))}
+        )
+        / "cifar10"
+        / "cifar10_jpg.tar.gz"
+    )
     with pytest.raises(InputError, match="expected"):
         cifar10.decode_jpeg_archive(archive)
-    archive = write_cifar_jpg(tmp_path / "b", extra={"test/cat/bad.jpg": b"not a jpeg"}) / "cifar10" / "cifar10_jpg.tar.gz"
+    archive = (
+        write_cifar_jpg(tmp_path / "b", extra={"test/cat/bad.jpg": b"not a jpeg"})
+        / "cifar10"
+        / "cifar10_jpg.tar.gz"
+    )
     with pytest.raises(InputError, match="not a readable image"):
         cifar10.decode_jpeg_archive(archive)
     truncated = tmp_path / "truncated.tar.gz"
@@ -143,7 +192,10 @@ def test_fcn_baseline_and_better_shapes_and_parameters():
     assert baseline.count_params() == 3072 * 100 + 100 + 100 * 20 + 20 + 20 * 10 + 10
     better = assignment.build_fcn((512, 256), dropout=0.3)
     assert better.count_params() == 3072 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10
-    assert [layer.rate for layer in better.layers if isinstance(layer, keras.layers.Dropout)] == [0.3, 0.3]
+    assert [layer.rate for layer in better.layers if isinstance(layer, keras.layers.Dropout)] == [
+        0.3,
+        0.3,
+    ]
     assert not any(isinstance(layer, keras.layers.Dropout) for layer in baseline.layers)
 
 
@@ -154,23 +206,39 @@ def test_fcn_rejects_bad_arguments(kwargs):
 
 
 def test_cnn_blocks_shapes_and_parameters():
-    model = assignment.build_cnn((32, 64, 128), dropout=(0.2, 0.3, 0.4), convs_per_block=2, dense_units=128, head_dropout=0.5)
+    model = assignment.build_cnn(
+        (32, 64, 128), dropout=(0.2, 0.3, 0.4), convs_per_block=2, dense_units=128, head_dropout=0.5
+    )
     probabilities = np.asarray(model(np.full((2, 32, 32, 3), 128.0, "float32")))
     assert probabilities.shape == (2, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
     shapes = [tuple(model.get_layer(f"block{b}_pool").output.shape[1:]) for b in (1, 2, 3)]
     assert shapes == [(16, 16, 32), (8, 8, 64), (4, 4, 128)]
     convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert [layer.filters for layer in convolutions] == [32, 32, 64, 64, 128, 128]
-    assert sum(layer.count_params() for layer in convolutions) == 9 * (3 * 32 + 32 * 32 + 32 * 64 + 64 * 64 + 64 * 128 + 128 * 128)
+    assert sum(layer.count_params() for layer in convolutions) == 9 * (
+        3 * 32 + 32 * 32 + 32 * 64 + 64 * 64 + 64 * 128 + 128 * 128
+    )
     assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers) == 7
-    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [0.2, 0.3, 0.4, 0.5]
-    assert model.count_params() < assignment.build_fcn((512, 256)).count_params() / 2  # weight sharing
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [
+        0.2,
+        0.3,
+        0.4,
+        0.5,
+    ]
+    assert (
+        model.count_params() < assignment.build_fcn((512, 256)).count_params() / 2
+    )  # weight sharing
 
 
 def test_cnn_single_dropout_rate_and_bad_arguments():
-    model = assignment.build_cnn((4, 8), dropout=0.1, convs_per_block=1, dense_units=0, head_dropout=0.0)
+    model = assignment.build_cnn(
+        (4, 8), dropout=0.1, convs_per_block=1, dense_units=0, head_dropout=0.0
+    )
     assert tuple(model(np.zeros((1, 32, 32, 3), "float32")).shape) == (1, 10)
-    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [0.1, 0.1]
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [
+        0.1,
+        0.1,
+    ]
     with pytest.raises(ValueError, match="one per block"):
         assignment.build_cnn((4, 8, 16), dropout=(0.1, 0.2))
     with pytest.raises(ValueError, match="below one pixel"):
@@ -184,7 +252,9 @@ def test_cnn_single_dropout_rate_and_bad_arguments():
 
 def test_augmentation_is_a_flip_and_a_shift_per_image():
     images = tf.constant(np.random.default_rng(1).uniform(0, 255, (16, 8, 8, 3)).astype("float32"))
-    flipped_only = assignment.augment_images(images, tf.random.Generator.from_seed(0), padding=0).numpy()
+    flipped_only = assignment.augment_images(
+        images, tf.random.Generator.from_seed(0), padding=0
+    ).numpy()
     for original, output in zip(images.numpy(), flipped_only):
         assert np.array_equal(output, original) or np.array_equal(output, original[:, ::-1])
     augment = assignment.augment_images(images, tf.random.Generator.from_seed(0), padding=2).numpy()
@@ -196,7 +266,12 @@ def test_augmentation_is_a_flip_and_a_shift_per_image():
             for flip in (False, True)
             for dy in range(5)
             for dx in range(5)
-            if np.array_equal(output, np.pad(original[:, ::-1] if flip else original, ((2, 2), (2, 2), (0, 0)))[dy:dy + 8, dx:dx + 8])
+            if np.array_equal(
+                output,
+                np.pad(original[:, ::-1] if flip else original, ((2, 2), (2, 2), (0, 0)))[
+                    dy : dy + 8, dx : dx + 8
+                ],
+            )
         ]
         assert matches, "each output must be a window of the zero-padded (possibly flipped) image"
         shifts.add(matches[0][:2])
@@ -204,7 +279,9 @@ def test_augmentation_is_a_flip_and_a_shift_per_image():
 
 
 def test_augmented_dataset_changes_every_epoch_even_with_a_global_seed():
-    keras.utils.set_random_seed(0)  # with plain tf.random ops, every epoch would repeat the same crops
+    keras.utils.set_random_seed(
+        0
+    )  # with plain tf.random ops, every epoch would repeat the same crops
     images = np.random.default_rng(2).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
     labels = np.arange(8) % 10
     dataset = assignment.make_dataset(images, labels, 4, generator=tf.random.Generator.from_seed(0))
@@ -226,7 +303,9 @@ def test_optimizer_schedule_and_weight_decay():
     assert isinstance(adamw, keras.optimizers.AdamW) and adamw.weight_decay == pytest.approx(0.05)
     schedule = adamw.learning_rate if callable(adamw.learning_rate) else adamw._learning_rate
     assert float(schedule(0)) == pytest.approx(2e-3)
-    assert float(schedule(50)) == pytest.approx(2e-3 * (0.01 + 0.99 * 0.5), rel=1e-4)  # half-way down the cosine
+    assert float(schedule(50)) == pytest.approx(
+        2e-3 * (0.01 + 0.99 * 0.5), rel=1e-4
+    )  # half-way down the cosine
     assert float(schedule(100)) == pytest.approx(2e-5, rel=1e-3)
 
 
@@ -248,13 +327,20 @@ def test_split_data_holds_out_validation():
         assignment.split_data(assignment.Config(validation_samples=100), x, y, x, y)
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--cnn-dropout", "0.1", "0.2"], "one rate or one per block"),
-    (["--fcn-dropout", "1.5"], "--fcn-dropout"),
-    (["--filters", "8", "8", "8", "8", "8", "8", "--cnn-dropout", "0.1"], "at most 5 blocks"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--cnn-dropout", "0.1", "0.2"], "one rate or one per block"),
+        (["--fcn-dropout", "1.5"], "--fcn-dropout"),
+        (["--filters", "8", "8", "8", "8", "8", "8", "--cnn-dropout", "0.1"], "at most 5 blocks"),
+    ],
+)
 def test_bad_flags_are_input_errors_before_loading(flags, message, monkeypatch, tmp_path):
-    monkeypatch.setattr(assignment, "load_cifar10", lambda data_dir=None: pytest.fail("data loaded before the flags were checked"))
+    monkeypatch.setattr(
+        assignment,
+        "load_cifar10",
+        lambda data_dir=None: pytest.fail("data loaded before the flags were checked"),
+    )
     with pytest.raises(InputError, match=message):
         assignment.main(flags + ["--output-dir", str(tmp_path / "run")])
     assert not (tmp_path / "run").exists()
@@ -263,30 +349,89 @@ def test_bad_flags_are_input_errors_before_loading(flags, message, monkeypatch, 
 def test_main_end_to_end_on_tiny_data(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     fake = (
-        (rng.integers(0, 256, (96, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, 96).astype(np.uint8)),
-        (rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, 40).astype(np.uint8)),
+        (
+            rng.integers(0, 256, (96, 32, 32, 3), dtype=np.uint8),
+            rng.integers(0, 10, 96).astype(np.uint8),
+        ),
+        (
+            rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8),
+            rng.integers(0, 10, 40).astype(np.uint8),
+        ),
         "tiny fake copy",
     )
     monkeypatch.setattr(assignment, "load_cifar10", lambda data_dir=None: fake)
     output = tmp_path / "run"
-    record = assignment.main([
-        "--quick", "--output-dir", str(output), "--epochs", "1", "--fcn-epochs", "1", "--train-samples", "64",
-        "--validation-samples", "32", "--test-samples", "20", "--filters", "4", "8", "8", "--dense-units", "8",
-        "--baseline-units", "8", "4", "--better-units", "16", "8", "--batch-size", "32",
-    ])
+    record = assignment.main(
+        [
+            "--quick",
+            "--output-dir",
+            str(output),
+            "--epochs",
+            "1",
+            "--fcn-epochs",
+            "1",
+            "--train-samples",
+            "64",
+            "--validation-samples",
+            "32",
+            "--test-samples",
+            "20",
+            "--filters",
+            "4",
+            "8",
+            "8",
+            "--dense-units",
+            "8",
+            "--baseline-units",
+            "8",
+            "4",
+            "--better-units",
+            "16",
+            "8",
+            "--batch-size",
+            "32",
+        ]
+    )
     saved = json.loads((output / "metrics.json").read_text())
     metrics = saved["metrics"]
-    for name in ("cnn_test_accuracy", "fcn_baseline_test_accuracy", "fcn_better_test_accuracy", "best_fcn_test_accuracy",
-                 "cnn_minus_best_fcn", "quick_bar_margin", "full_bar_margin"):
+    for name in (
+        "cnn_test_accuracy",
+        "fcn_baseline_test_accuracy",
+        "fcn_better_test_accuracy",
+        "best_fcn_test_accuracy",
+        "cnn_minus_best_fcn",
+        "quick_bar_margin",
+        "full_bar_margin",
+    ):
         assert -1 <= metrics[name] <= 1, name
-    assert all(0 <= metrics[f"{m}_test_accuracy"] <= 1 for m in ("cnn", "fcn_baseline", "fcn_better", "best_fcn"))
+    assert all(
+        0 <= metrics[f"{m}_test_accuracy"] <= 1
+        for m in ("cnn", "fcn_baseline", "fcn_better", "best_fcn")
+    )
     assert metrics["quick_bar_margin"] == pytest.approx(
-        min(metrics["cnn_test_accuracy"] - 0.40, metrics["cnn_minus_best_fcn"]), abs=1e-5)
-    assert metrics["best_fcn_test_accuracy"] in (metrics["fcn_baseline_test_accuracy"], metrics["fcn_better_test_accuracy"])
-    assert saved["extra"]["data_source"] == "tiny fake copy" and saved["extra"]["images"] == {"train": 64, "validation": 32, "test": 20}
+        min(metrics["cnn_test_accuracy"] - 0.40, metrics["cnn_minus_best_fcn"]), abs=1e-5
+    )
+    assert metrics["best_fcn_test_accuracy"] in (
+        metrics["fcn_baseline_test_accuracy"],
+        metrics["fcn_better_test_accuracy"],
+    )
+    assert saved["extra"]["data_source"] == "tiny fake copy" and saved["extra"]["images"] == {
+        "train": 64,
+        "validation": 32,
+        "test": 20,
+    }
     assert saved["bar"]["metric"] == "quick_bar_margin" and record["passed"] == saved["passed"]
     files = {path.name for path in output.iterdir()}
-    assert {"fcn_baseline.keras", "fcn_better.keras", "cnn.keras", "history.csv", "results.md", "per_class_accuracy.png",
-            "confusion_matrix_cnn.png", "confusion_matrix_best_fcn.png", "learning_curves_accuracy.png"} <= files
+    assert {
+        "fcn_baseline.keras",
+        "fcn_better.keras",
+        "cnn.keras",
+        "history.csv",
+        "results.md",
+        "per_class_accuracy.png",
+        "confusion_matrix_cnn.png",
+        "confusion_matrix_best_fcn.png",
+        "learning_curves_accuracy.png",
+    } <= files
     reloaded = keras.models.load_model(output / "cnn.keras")
     assert tuple(reloaded(np.zeros((1, 32, 32, 3), "float32")).shape) == (1, 10)

@@ -12,6 +12,7 @@ from common.errors import InputError
 class Config(BaseConfig):
     sizes: tuple[int, ...] = field((16, 32), "sizes to sweep", minimum=1)
     rate: float = field(0.001, "learning rate", minimum=0)
+    fraction: float = field(0.1, "a fraction", minimum=0, maximum=1)
     corpus: str = field("a", "which corpus", choices=("a", "b"))
     augment: bool = field(True, "use augmentation")
     epochs: int = field(50, "epochs", minimum=1)
@@ -32,9 +33,27 @@ def test_quick_applies_overrides_and_flags_win():
 
 def test_every_field_is_a_flag():
     config = parse_config(
-        Config, QUICK,
-        ["--sizes", "1", "2", "3", "--rate", "0.5", "--corpus", "b", "--no-augment", "--batch-size", "7",
-         "--seed", "3", "--data-dir", "/d", "--output-dir", "/o"],
+        Config,
+        QUICK,
+        [
+            "--sizes",
+            "1",
+            "2",
+            "3",
+            "--rate",
+            "0.5",
+            "--corpus",
+            "b",
+            "--no-augment",
+            "--batch-size",
+            "7",
+            "--seed",
+            "3",
+            "--data-dir",
+            "/d",
+            "--output-dir",
+            "/o",
+        ],
     )
     assert config.sizes == (1, 2, 3) and config.rate == 0.5 and config.corpus == "b"
     assert config.augment is False and config.batch_size == 7 and config.seed == 3
@@ -46,7 +65,18 @@ def test_help_lists_every_flag_with_defaults(capsys):
         parse_config(Config, QUICK, ["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for flag in ("--quick", "--epochs", "--batch-size", "--seed", "--data-dir", "--output-dir", "--sizes", "--rate", "--corpus", "--augment"):
+    for flag in (
+        "--quick",
+        "--epochs",
+        "--batch-size",
+        "--seed",
+        "--data-dir",
+        "--output-dir",
+        "--sizes",
+        "--rate",
+        "--corpus",
+        "--augment",
+    ):
         assert flag in text
     assert "default: 50; --quick: 2" in text
     assert "default: 16 32; --quick: 8" in text
@@ -59,6 +89,13 @@ def test_help_lists_every_flag_with_defaults(capsys):
         (["--epochs", "0"], "must be >= 1"),
         (["--rate", "fast"], "expected float"),
         (["--no-such-flag"], "unrecognized arguments"),
+        (["--fraction", "1.5"], "must be <= 1"),
+        (["--fraction", "-0.1"], "must be >= 0"),
+        (["--fraction", "nan"], "must be a finite number"),
+        (["--rate", "inf"], "must be a finite number"),
+        (["--seed", "-1"], "must be >= 0"),
+        (["--seed", "4294967296"], "must be <= 2147483647"),
+        (["--batch-size", "0"], "must be >= 1"),
     ],
 )
 def test_bad_values_exit_2_with_one_line(argv, message, capsys):
@@ -75,8 +112,46 @@ def test_quick_with_unknown_field_is_a_programming_error():
 
 
 def test_notebook_kernel_arguments_are_ignored(monkeypatch):
-    monkeypatch.setattr("sys.argv", ["/usr/lib/python3/ipykernel_launcher.py", "-f", "/tmp/kernel.json"])
+    monkeypatch.setattr(
+        "sys.argv", ["/usr/lib/python3/ipykernel_launcher.py", "-f", "/tmp/kernel.json"]
+    )
     assert parse_config(Config, QUICK, None).epochs == 50
+
+
+def test_percent_run_arguments_are_honoured(monkeypatch):
+    # `%run assignments/x.py --quick` in IPython: argv[0] is the script, not a kernel launcher.
+    monkeypatch.setattr("sys.argv", ["assignments/x.py", "--quick"])
+    monkeypatch.setitem(__import__("sys").modules, "ipykernel", object())
+    assert parse_config(Config, QUICK, None).epochs == 2
+
+
+def test_run_assignment_in_a_kernel_runs_quick_and_never_raises(monkeypatch, capsys):
+    from common.config import run_assignment
+
+    monkeypatch.setattr("sys.argv", ["/usr/local/lib/colab_kernel_launcher.py", "-f", "k.json"])
+    seen = []
+    assert run_assignment(lambda argv: seen.append(argv) or {"passed": True}, True) == {
+        "passed": True
+    }
+    assert run_assignment(lambda argv: seen.append(argv) or {"passed": False}, False) == {
+        "passed": False
+    }
+    assert seen == [["--quick"], []]
+
+    def bad(argv):
+        raise InputError("no such file")
+
+    assert run_assignment(bad, True) is None
+    assert capsys.readouterr().err == "error: no such file\n"
+
+
+def test_run_assignment_as_a_script_exits_with_the_code(monkeypatch):
+    from common.config import run_assignment
+
+    monkeypatch.setattr("sys.argv", ["assignments/x.py"])
+    with pytest.raises(SystemExit) as exit_info:
+        run_assignment(lambda: {"passed": False}, True)
+    assert exit_info.value.code == 1
 
 
 def test_run_cli_exit_codes(capsys):

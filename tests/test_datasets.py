@@ -7,7 +7,15 @@ import zipfile
 import numpy as np
 import pytest
 
-from common.datasets import extract, find_file, load_imdb, load_mnist, load_shakespeare, make_vectorizer, mnist_flat
+from common.datasets import (
+    extract,
+    find_file,
+    load_imdb,
+    load_mnist,
+    load_shakespeare,
+    make_vectorizer,
+    mnist_flat,
+)
 from common.errors import DatasetNotFoundError, InputError
 
 
@@ -26,8 +34,10 @@ def write_mnist(folder, n_train=12, n_test=5):
     rng = np.random.default_rng(0)
     np.savez(
         folder / "mnist" / "mnist.npz",
-        x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), y_train=np.arange(n_train, dtype=np.uint8) % 10,
-        x_test=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), y_test=np.arange(n_test, dtype=np.uint8) % 10,
+        x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        y_train=np.arange(n_train, dtype=np.uint8) % 10,
+        x_test=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        y_test=np.arange(n_test, dtype=np.uint8) % 10,
     )
 
 
@@ -44,8 +54,11 @@ def write_imdb(folder, per_class=3):
         for split in ("train", "test"):
             for label in ("neg", "pos"):
                 for i in range(per_class):
-                    add_member(bundle, f"aclImdb/{split}/{label}/{i}_{1 if label == 'neg' else 9}.txt",
-                               f"A {label} review number {i}.<br /><br />{'Great!' if label == 'pos' else 'Awful.'}")
+                    add_member(
+                        bundle,
+                        f"aclImdb/{split}/{label}/{i}_{1 if label == 'neg' else 9}.txt",
+                        f"A {label} review number {i}.<br /><br />{'Great!' if label == 'pos' else 'Awful.'}",
+                    )
 
 
 def test_load_mnist_shapes(tmp_path, empty_cache):
@@ -54,7 +67,12 @@ def test_load_mnist_shapes(tmp_path, empty_cache):
     assert x_train.shape == (12, 28, 28) and x_train.dtype == np.uint8
     assert y_train.shape == (12,) and x_test.shape == (5, 28, 28) and y_test.shape == (5,)
     (x_flat, y_flat), (x_test_flat, _) = mnist_flat(tmp_path, train_samples=4, seed=1)
-    assert x_flat.shape == (4, 784) and x_flat.dtype == np.float32 and 0 <= x_flat.min() and x_flat.max() <= 1
+    assert (
+        x_flat.shape == (4, 784)
+        and x_flat.dtype == np.float32
+        and 0 <= x_flat.min()
+        and x_flat.max() <= 1
+    )
     assert x_test_flat.shape == (5, 784) and y_flat.shape == (4,)
 
 
@@ -81,29 +99,42 @@ def test_load_imdb_extracts_into_the_cache_only(tmp_path, empty_cache):
 
 
 def test_make_vectorizer_strips_html_and_pads(tmp_path):
-    vectorizer = make_vectorizer(np.array(["Great movie<br />great", "awful movie!"]), max_tokens=10, sequence_length=6)
+    vectorizer = make_vectorizer(
+        np.array(["Great movie<br />great", "awful movie!"]), max_tokens=10, sequence_length=6
+    )
     ids = vectorizer(np.array(["great<br />movie", "never seen words here at all today"])).numpy()
     assert ids.shape == (2, 6) and ids.dtype == np.int64
     vocabulary = vectorizer.get_vocabulary()
     assert "br" not in vocabulary and "great" in vocabulary
-    assert ids[0].tolist()[:2] == [vocabulary.index("great"), vocabulary.index("movie")] and ids[0, 2:].sum() == 0
+    assert (
+        ids[0].tolist()[:2] == [vocabulary.index("great"), vocabulary.index("movie")]
+        and ids[0, 2:].sum() == 0
+    )
 
 
 def test_vectorizer_with_c1_characters_saves_and_loads(tmp_path):
     import keras
 
-    texts = np.array(["wait\x85 what \x96 a film", "caf\u00e9 film"])  # Windows-1252 ellipsis / dash read as Latin-1
+    texts = np.array(
+        ["wait\x85 what \x96 a film", "caf\u00e9 film"]
+    )  # Windows-1252 ellipsis / dash read as Latin-1
     vectorizer = make_vectorizer(texts, max_tokens=20, sequence_length=4)
-    assert not any(any("\x80" <= c <= "\x9f" for c in token) for token in vectorizer.get_vocabulary())
+    assert not any(
+        any("\x80" <= c <= "\x9f" for c in token) for token in vectorizer.get_vocabulary()
+    )
     model = keras.Sequential([keras.Input(shape=(), dtype="string"), vectorizer])
-    model.save(tmp_path / "vectorizer.keras")  # a U+0085 token would come back as a line break and fail to load
+    model.save(
+        tmp_path / "vectorizer.keras"
+    )  # a U+0085 token would come back as a line break and fail to load
     loaded = keras.saving.load_model(tmp_path / "vectorizer.keras")
     assert loaded.layers[0].get_vocabulary() == vectorizer.get_vocabulary()
 
 
 def test_load_shakespeare_and_gutenberg_stripping(tmp_path, empty_cache):
     (tmp_path / "shakespeare").mkdir()
-    (tmp_path / "shakespeare" / "tiny_shakespeare.txt").write_text("First Citizen:\r\nBefore we proceed\n")
+    (tmp_path / "shakespeare" / "tiny_shakespeare.txt").write_text(
+        "First Citizen:\r\nBefore we proceed\n"
+    )
     (tmp_path / "shakespeare" / "sonnets.txt").write_text(
         "Gutenberg header\n*** START OF THE PROJECT GUTENBERG EBOOK ***\nI\nFrom fairest creatures\n*** END OF THE PROJECT ***\nlicence"
     )
@@ -119,7 +150,11 @@ def test_missing_data_offline_names_folder_file_and_url(tmp_path, empty_cache, o
     with pytest.raises(DatasetNotFoundError) as error:
         find_file("mnist/mnist.npz", "https://example.org/mnist.npz", data, description="MNIST")
     message = str(error.value)
-    assert str(data) in message and "mnist/mnist.npz" in message and "https://example.org/mnist.npz" in message
+    assert (
+        str(data) in message
+        and "mnist/mnist.npz" in message
+        and "https://example.org/mnist.npz" in message
+    )
     assert "download failed" in message and "\n" not in message
     assert list(data.iterdir()) == []
 
@@ -132,7 +167,10 @@ def test_missing_data_folder_is_input_error(tmp_path, empty_cache):
 def test_cache_is_searched_after_the_data_folder(tmp_path, empty_cache, offline):
     (empty_cache / "shakespeare").mkdir(parents=True)
     (empty_cache / "shakespeare" / "sonnets.txt").write_text("I\nsonnet\n")
-    assert find_file("shakespeare/sonnets.txt", None, tmp_path) == empty_cache / "shakespeare" / "sonnets.txt"
+    assert (
+        find_file("shakespeare/sonnets.txt", None, tmp_path)
+        == empty_cache / "shakespeare" / "sonnets.txt"
+    )
 
 
 def test_unsafe_tar_member_is_refused(tmp_path, empty_cache):
@@ -141,7 +179,10 @@ def test_unsafe_tar_member_is_refused(tmp_path, empty_cache):
         add_member(bundle, "../../escaped.txt", "gotcha")
     with pytest.raises(InputError, match="could not be unpacked"):
         extract(archive, "evil")
-    assert not (tmp_path / "escaped.txt").exists() and not (empty_cache / "extracted" / "evil").exists()
+    assert (
+        not (tmp_path / "escaped.txt").exists()
+        and not (empty_cache / "extracted" / "evil").exists()
+    )
     assert [p.name for p in (empty_cache / "extracted").iterdir()] == []  # no half-extracted folder
 
 

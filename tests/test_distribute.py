@@ -5,7 +5,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import ROOT
 
 
@@ -41,7 +40,9 @@ def test_mirrored_strategy_trains_over_two_logical_cpus():
         print("replicas", chosen.num_replicas_in_sync, "loss", history.history["loss"][0], history.history["loss"][-1])
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "replicas 2" in result.stdout
 
@@ -49,7 +50,10 @@ def test_mirrored_strategy_trains_over_two_logical_cpus():
 def test_tf_config_with_two_workers_is_multi_worker(monkeypatch):
     from common import distribute
 
-    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}}')
+    monkeypatch.setenv(
+        "TF_CONFIG",
+        '{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}}',
+    )
     assert distribute._workers_in_tf_config() == 2
     monkeypatch.setenv("TF_CONFIG", "not json")
     assert distribute._workers_in_tf_config() == 0

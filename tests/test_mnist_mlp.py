@@ -21,18 +21,26 @@ def test_model_shapes_and_parameter_count():
 
 
 def test_batch_norm_and_l2_variants():
-    model = mnist_mlp.build_model(hidden_units=(6, 4), batch_norm=True, l2=1e-5, input_dim=12, num_classes=3)
+    model = mnist_mlp.build_model(
+        hidden_units=(6, 4), batch_norm=True, l2=1e-5, input_dim=12, num_classes=3
+    )
     assert tuple(model(np.zeros((2, 12), "float32")).shape) == (2, 3)
-    batch_norms = [layer for layer in model.layers if layer.__class__.__name__ == "BatchNormalization"]
+    batch_norms = [
+        layer for layer in model.layers if layer.__class__.__name__ == "BatchNormalization"
+    ]
     assert len(batch_norms) == 2
-    assert model.get_layer("dense_1").use_bias is False  # the normalization's shift replaces the bias
+    assert (
+        model.get_layer("dense_1").use_bias is False
+    )  # the normalization's shift replaces the bias
     assert len(model.losses) == 3  # one L2 term per kernel: two hidden layers and the output
     kernel = np.asarray(model.get_layer("dense_1").kernel)
     penalty = float(np.asarray(model.losses[0]))
     assert penalty == pytest.approx(1e-5 * float(np.sum(kernel**2)), rel=1e-4)
 
 
-@pytest.mark.parametrize("kwargs", [{"hidden_units": ()}, {"hidden_units": (20, 0)}, {"l2": -1.0}, {"num_classes": 1}])
+@pytest.mark.parametrize(
+    "kwargs", [{"hidden_units": ()}, {"hidden_units": (20, 0)}, {"l2": -1.0}, {"num_classes": 1}]
+)
 def test_model_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         mnist_mlp.build_model(**kwargs)
@@ -41,7 +49,16 @@ def test_model_rejects_bad_arguments(kwargs):
 def test_experiment_rows_of_the_handout():
     rows = mnist_mlp.experiment_rows()
     names = [row.name for row in rows]
-    assert names == ["baseline", "batch_16", "batch_128", "lr_1e-2", "lr_1e-4", "batch_norm", "l2", "batch_norm_l2"]
+    assert names == [
+        "baseline",
+        "batch_16",
+        "batch_128",
+        "lr_1e-2",
+        "lr_1e-4",
+        "batch_norm",
+        "l2",
+        "batch_norm_l2",
+    ]
     by_name = {row.name: row for row in rows}
     assert by_name["baseline"].batch_size == 32 and by_name["baseline"].learning_rate == 1e-3
     assert by_name["batch_16"].batch_size == 16 and by_name["batch_16"].learning_rate == 1e-3
@@ -52,7 +69,9 @@ def test_experiment_rows_of_the_handout():
 
 
 def test_experiment_rows_subset_and_errors():
-    rows = mnist_mlp.experiment_rows(batch_size=64, learning_rate=3e-3, batch_sizes=(64, 8), groups=("batch_size",))
+    rows = mnist_mlp.experiment_rows(
+        batch_size=64, learning_rate=3e-3, batch_sizes=(64, 8), groups=("batch_size",)
+    )
     assert [row.name for row in rows] == ["baseline", "batch_8"]
     assert rows[1].learning_rate == 3e-3
     with pytest.raises(ValueError, match="unknown"):
@@ -62,7 +81,12 @@ def test_experiment_rows_subset_and_errors():
 
 
 def test_rate_name():
-    assert [mnist_mlp.rate_name(v) for v in (1e-2, 1e-4, 3e-3, 1.5e-3)] == ["1e-2", "1e-4", "3e-3", "1.5e-3"]
+    assert [mnist_mlp.rate_name(v) for v in (1e-2, 1e-4, 3e-3, 1.5e-3)] == [
+        "1e-2",
+        "1e-4",
+        "3e-3",
+        "1.5e-3",
+    ]
 
 
 def test_split_validation_is_disjoint_and_seeded():
@@ -70,7 +94,9 @@ def test_split_validation_is_disjoint_and_seeded():
     y = np.arange(50)
     (x_train, y_train), (x_validation, y_validation) = mnist_mlp.split_validation(x, y, 0.2, seed=1)
     assert len(x_train) == 40 and len(x_validation) == 10
-    assert set(y_train).isdisjoint(y_validation) and set(y_train) | set(y_validation) == set(range(50))
+    assert set(y_train).isdisjoint(y_validation) and set(y_train) | set(y_validation) == set(
+        range(50)
+    )
     np.testing.assert_array_equal(x_train[:, 0], 2 * y_train)  # pairs stay together
     again = mnist_mlp.split_validation(x, y, 0.2, seed=1)
     np.testing.assert_array_equal(again[1][1], y_validation)
@@ -111,16 +137,32 @@ def test_figures_and_table():
     figure = mnist_mlp.weight_histogram(kernels, lit=np.array([True, False] * 3))
     assert len(figure.axes) == 2
     plt.close(figure)
-    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "accuracy": [0.5, 0.8], "val_accuracy": [0.4, 0.7]}
+    history = {
+        "loss": [1.0, 0.5],
+        "val_loss": [1.1, 0.6],
+        "accuracy": [0.5, 0.8],
+        "val_accuracy": [0.4, 0.7],
+    }
     figure = mnist_mlp.grouped_learning_curves({"a": history, "b": history}, {"group": ["a", "b"]})
     assert len(figure.axes) == 2
     plt.close(figure)
 
     row = mnist_mlp.experiment_rows(groups=())[0]
-    result = {"experiment": row, "best_epoch": 3, "epochs_run": 5, "validation_accuracy": 0.9, "test_accuracy": 0.91,
-              "test_loss": 0.3, "train_seconds": 10.0, "seconds_per_epoch": 2.0}
+    result = {
+        "experiment": row,
+        "best_epoch": 3,
+        "epochs_run": 5,
+        "validation_accuracy": 0.9,
+        "test_accuracy": 0.91,
+        "test_loss": 0.3,
+        "train_seconds": 10.0,
+        "seconds_per_epoch": 2.0,
+    }
     table = mnist_mlp.results_table([result])
-    assert table.count("\n") == 2 and "| baseline | 32 | 1e-3 | no | 0 | 3 / 5 | 0.9000 | 0.9100 |" in table
+    assert (
+        table.count("\n") == 2
+        and "| baseline | 32 | 1e-3 | no | 0 | 3 / 5 | 0.9000 | 0.9100 |" in table
+    )
 
 
 def test_bad_flags_exit_with_code_2(capsys):

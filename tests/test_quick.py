@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from common.reporting import bar_conditions
 from run_all import built_assignments
 
 
@@ -28,11 +29,15 @@ def test_quick_mode_reaches_its_bar(name, data_dir, tmp_path):
     bar = module.QUICK_BAR
     assert saved["bar"]["metric"] == bar[0] and saved["bar"]["value"] == bar[2]
     value = saved["metrics"][bar[0]]
-    assert record["passed"] and saved["passed"], f"{name}: {bar[0]} = {value}, bar {bar[1]} {bar[2]}"
+    assert record["passed"] and saved["passed"], (
+        f"{name}: {bar[0]} = {value}, bar {bar[1]} {bar[2]}"
+    )
     files = {path.name for path in output.iterdir()}
     assert "history.csv" in files
     assert any(f.endswith(".png") for f in files), files
     assert any(f.endswith(".keras") for f in files), files
     assert not any(f.startswith(".") for f in files), files  # no temporary leftovers
-    for path in output.glob("*.keras"):  # every saved model loads back with the module imported, no custom_objects
+    for path in output.glob(
+        "*.keras"
+    ):  # every saved model loads back with the module imported, no custom_objects
         assert isinstance(keras.saving.load_model(path), keras.Model), path

@@ -1,9 +1,8 @@
 """Fast tests of assignments/sentiment_analysis.py: builders, vectorizer, threshold trade-off (no data)."""
 
+import keras
 import numpy as np
 import pytest
-
-import keras
 import tensorflow as tf
 
 from assignments import sentiment_analysis as sa
@@ -24,8 +23,12 @@ REVIEWS = [
 @pytest.mark.parametrize("pooling", ["average", "last"])
 def test_build_model_output_shape(bidirectional, pooling):
     model = sa.build_model(
-        vocabulary_size=50, sequence_length=12, embedding_dim=8, lstm_units=4,
-        bidirectional=bidirectional, pooling=pooling,
+        vocabulary_size=50,
+        sequence_length=12,
+        embedding_dim=8,
+        lstm_units=4,
+        bidirectional=bidirectional,
+        pooling=pooling,
     )
     ids = np.random.default_rng(0).integers(0, 50, size=(3, 12)).astype("int32")
     probabilities = keras.ops.convert_to_numpy(model(ids))
@@ -38,8 +41,12 @@ def test_build_model_output_shape(bidirectional, pooling):
 @pytest.mark.parametrize("pooling", ["average", "last"])
 def test_padding_is_masked(bidirectional, pooling):
     """Trailing padding (id 0) does not change the prediction: LSTM and average skip masked steps."""
-    short = sa.build_model(50, 6, 8, 4, bidirectional, dropout=0.5, pooling=pooling, embedding_dropout=0.3)
-    long = sa.build_model(50, 12, 8, 4, bidirectional, dropout=0.5, pooling=pooling, embedding_dropout=0.3)
+    short = sa.build_model(
+        50, 6, 8, 4, bidirectional, dropout=0.5, pooling=pooling, embedding_dropout=0.3
+    )
+    long = sa.build_model(
+        50, 12, 8, 4, bidirectional, dropout=0.5, pooling=pooling, embedding_dropout=0.3
+    )
     long.set_weights(short.get_weights())
     review = [5, 17, 3, 42]
     padded_short = np.array([review + [0] * 2], dtype="int32")
@@ -47,15 +54,21 @@ def test_padding_is_masked(bidirectional, pooling):
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(short(padded_short)),
         keras.ops.convert_to_numpy(long(padded_long)),
-        rtol=1e-5, atol=1e-6,
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"vocabulary_size": 2}, {"lstm_units": 0}, {"sequence_length": 0}, {"dropout": 1.0}, {"dropout": -0.1},
-        {"embedding_dropout": 1.0}, {"pooling": "max"},
+        {"vocabulary_size": 2},
+        {"lstm_units": 0},
+        {"sequence_length": 0},
+        {"dropout": 1.0},
+        {"dropout": -0.1},
+        {"embedding_dropout": 1.0},
+        {"pooling": "max"},
     ],
 )
 def test_build_model_rejects_bad_sizes(kwargs):
@@ -68,11 +81,17 @@ def test_vectorizer_standardises_and_pads():
     vocabulary = vectorizer.get_vocabulary()
     assert vocabulary[:2] == ["", "[UNK]"]  # 0: padding, 1: out of vocabulary
     assert "great" in vocabulary and "GREAT" not in vocabulary  # lower-cased
-    assert not any("br" in token or "<" in token or "!" in token or "," in token for token in vocabulary)
-    ids = keras.ops.convert_to_numpy(vectorizer(np.array(REVIEWS + ["never seen words"], dtype=object)))
+    assert not any(
+        "br" in token or "<" in token or "!" in token or "," in token for token in vocabulary
+    )
+    ids = keras.ops.convert_to_numpy(
+        vectorizer(np.array(REVIEWS + ["never seen words"], dtype=object))
+    )
     assert ids.shape == (5, 5)
     assert np.issubdtype(ids.dtype, np.integer)
-    assert ids[0].tolist() == [vocabulary.index(w) for w in ("a", "great", "movie", "loved", "it")]  # cut to 5
+    assert ids[0].tolist() == [
+        vocabulary.index(w) for w in ("a", "great", "movie", "loved", "it")
+    ]  # cut to 5
     assert ids[3].tolist() == [vocabulary.index("awful"), 0, 0, 0, 0]  # padded at the end
     assert ids[4].tolist() == [1, 1, 1, 0, 0]  # unknown words
 
@@ -90,11 +109,15 @@ def test_keep_last_words():
 def test_make_dataset_batches_int32_ids_in_order():
     vectorizer = make_vectorizer(REVIEWS, max_tokens=30, sequence_length=7)
     labels = np.array([1, 0, 1, 0], dtype="int32")
-    batches = list(sa.make_dataset(np.array(REVIEWS, dtype=object), labels, vectorizer, batch_size=3))
+    batches = list(
+        sa.make_dataset(np.array(REVIEWS, dtype=object), labels, vectorizer, batch_size=3)
+    )
     assert [b[0].shape for b in batches] == [(3, 7), (1, 7)]
     assert batches[0][0].dtype == tf.int32
     np.testing.assert_array_equal(np.concatenate([b[1].numpy() for b in batches]), labels)
-    shuffled = sa.make_dataset(np.array(REVIEWS, dtype=object), labels, vectorizer, batch_size=2, shuffle_seed=1)
+    shuffled = sa.make_dataset(
+        np.array(REVIEWS, dtype=object), labels, vectorizer, batch_size=2, shuffle_seed=1
+    )
     assert sorted(np.concatenate([b[1].numpy() for b in shuffled]).tolist()) == [0, 0, 1, 1]
 
 
@@ -103,7 +126,9 @@ def test_make_dataset_keeps_first_or_last_words():
     vocabulary = vectorizer.get_vocabulary()
     texts, labels = np.array([REVIEWS[0]], dtype=object), np.array([1], dtype="int32")
     first = next(iter(sa.make_dataset(texts, labels, vectorizer, batch_size=1)))[0].numpy()
-    last = next(iter(sa.make_dataset(texts, labels, vectorizer, batch_size=1, keep_last=3)))[0].numpy()
+    last = next(iter(sa.make_dataset(texts, labels, vectorizer, batch_size=1, keep_last=3)))[
+        0
+    ].numpy()
     assert first[0].tolist() == [vocabulary.index(w) for w in ("a", "great", "movie")]
     assert last[0].tolist() == [vocabulary.index(w) for w in ("loved", "it", "truly")]
 
@@ -158,9 +183,15 @@ def test_end_to_end_model_round_trip(tmp_path):
 
 
 def test_quick_config_and_bars():
-    config = parse_config(sa.Config, sa.QUICK, ["--quick", "--lstm-units", "16"])
-    assert config.quick and config.train_samples == sa.QUICK["train_samples"] and config.lstm_units == 16
-    assert parse_config(sa.Config, sa.QUICK, []).train_samples == 0  # full run: all reviews
+    config = parse_config(sa.Config, sa.QUICK_OVERRIDES, ["--quick", "--lstm-units", "16"])
+    assert (
+        config.quick
+        and config.train_samples == sa.QUICK_OVERRIDES["train_samples"]
+        and config.lstm_units == 16
+    )
+    assert (
+        parse_config(sa.Config, sa.QUICK_OVERRIDES, []).train_samples == 0
+    )  # full run: all reviews
     assert sa.QUICK_BAR[0] == sa.FULL_BAR[0] == "accuracy"
 
 
@@ -172,5 +203,5 @@ def test_bad_validation_split_is_input_error(tmp_path):
 
 def test_bad_flag_exits_2():
     with pytest.raises(SystemExit) as error:
-        parse_config(sa.Config, sa.QUICK, ["--max-tokens", "2"])
+        parse_config(sa.Config, sa.QUICK_OVERRIDES, ["--max-tokens", "2"])
     assert error.value.code == 2

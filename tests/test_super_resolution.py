@@ -15,9 +15,13 @@ def write_set(folder, name, sizes, grayscale_index=None):
     rng = np.random.default_rng(0)
     for index, (height, width) in enumerate(sizes):
         if index == grayscale_index:
-            Image.fromarray(rng.integers(0, 256, (height, width), dtype=np.uint8)).save(target / f"img{index}.png")
+            Image.fromarray(rng.integers(0, 256, (height, width), dtype=np.uint8)).save(
+                target / f"img{index}.png"
+            )
         else:
-            Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(target / f"img{index}.png")
+            Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(
+                target / f"img{index}.png"
+            )
     (target / "README.txt").write_text("not an image")
 
 
@@ -55,7 +59,9 @@ def test_make_lr_crops_to_the_scale_and_blurs():
     assert lr.numpy().std() < hr.numpy().std()  # detail is lost
     assert tuple(sr.downscale(hr_uint8, 2).shape) == (16, 25, 3)
     flat = np.full((16, 16, 3), 0.25, np.float32)
-    np.testing.assert_allclose(sr.make_lr(flat, 2)[1].numpy(), flat, atol=1e-5)  # a flat image survives
+    np.testing.assert_allclose(
+        sr.make_lr(flat, 2)[1].numpy(), flat, atol=1e-5
+    )  # a flat image survives
     batch_hr, batch_lr = sr.make_lr(np.zeros((2, 9, 9, 3), np.float32), scale=3)
     assert tuple(batch_lr.shape) == (2, 9, 9, 3)
     with pytest.raises(ValueError, match="scale"):
@@ -64,8 +70,14 @@ def test_make_lr_crops_to_the_scale_and_blurs():
 
 def test_srcnn_shapes_layers_and_identity_start():
     model = sr_assignment.build_srcnn()
-    assert [model.get_layer(n).kernel_size for n in ("patch_extraction", "nonlinear_mapping", "reconstruction")] == [(9, 9), (5, 5), (5, 5)]
-    assert [model.get_layer(n).filters for n in ("patch_extraction", "nonlinear_mapping", "reconstruction")] == [64, 32, 3]
+    assert [
+        model.get_layer(n).kernel_size
+        for n in ("patch_extraction", "nonlinear_mapping", "reconstruction")
+    ] == [(9, 9), (5, 5), (5, 5)]
+    assert [
+        model.get_layer(n).filters
+        for n in ("patch_extraction", "nonlinear_mapping", "reconstruction")
+    ] == [64, 32, 3]
     x = np.random.default_rng(1).random((2, 20, 28, 3)).astype("float32")
     y = np.asarray(model(x))
     assert y.shape == x.shape
@@ -83,23 +95,31 @@ def test_y_channel_and_image_scores():
     np.testing.assert_allclose(sr_assignment.rgb_to_y(black).numpy(), 16 / 255, atol=1e-6)
     hr = np.random.default_rng(2).random((24, 24, 3)).astype("float32")
     perfect = sr_assignment.image_scores(hr, hr, shave=2)
-    assert perfect["ssim_y"] == pytest.approx(1.0, abs=1e-5) and perfect["ssim_rgb"] == pytest.approx(1.0, abs=1e-5)
+    assert perfect["ssim_y"] == pytest.approx(1.0, abs=1e-5) and perfect[
+        "ssim_rgb"
+    ] == pytest.approx(1.0, abs=1e-5)
     noisy = np.clip(hr + 0.1, 0, 1)
     noisy[:2] = 0  # damage only the shaved border: no effect on the scores
     with_border = sr_assignment.image_scores(noisy, hr, shave=2)
     clean_border = sr_assignment.image_scores(np.clip(hr + 0.1, 0, 1), hr, shave=2)
     assert with_border["psnr_rgb"] == pytest.approx(clean_border["psnr_rgb"], abs=1e-4)
-    assert 19.99 < clean_border["psnr_rgb"] < 24.0  # 10 log10(1 / 0.1 ** 2) = 20 dB, more where clipping shrinks the error
+    assert (
+        19.99 < clean_border["psnr_rgb"] < 24.0
+    )  # 10 log10(1 / 0.1 ** 2) = 20 dB, more where clipping shrinks the error
 
 
 def test_psnr_metric_matches_formula():
     y_true = np.zeros((2, 4, 4, 3), np.float32)
     y_pred = np.full((2, 4, 4, 3), 0.1, np.float32)
-    np.testing.assert_allclose(np.asarray(sr_assignment.psnr(y_true, y_pred)), [20.0, 20.0], atol=1e-4)
+    np.testing.assert_allclose(
+        np.asarray(sr_assignment.psnr(y_true, y_pred)), [20.0, 20.0], atol=1e-4
+    )
 
 
 def test_perceptual_loss_with_random_feature_network():
-    loss = sr_assignment.PerceptualLoss(0.5, "efficientnet_lite0", feature_weights=None, reduction=None)
+    loss = sr_assignment.PerceptualLoss(
+        0.5, "efficientnet_lite0", feature_weights=None, reduction=None
+    )
     assert loss.layer_names == ("block2b_add",)
     rng = np.random.default_rng(3)
     y_true = rng.random((2, 32, 32, 3)).astype("float32")
@@ -107,15 +127,22 @@ def test_perceptual_loss_with_random_feature_network():
     np.testing.assert_allclose(same, 0.0, atol=1e-6)
     different = np.asarray(loss(y_true, np.clip(y_true + 0.2, 0, 1)))
     pixel_only = np.mean(np.square(np.clip(y_true + 0.2, 0, 1) - y_true), axis=(1, 2, 3))
-    assert different.shape == (2,) and np.all(different > pixel_only)  # the feature term adds something
+    assert different.shape == (2,) and np.all(
+        different > pixel_only
+    )  # the feature term adds something
     assert loss.get_config()["feature_weights"] is None
 
 
 def test_training_pairs_and_patches():
     rng = np.random.default_rng(4)
-    images = [rng.integers(0, 256, (40, 60, 3), dtype=np.uint8), rng.integers(0, 256, (61, 41, 3), dtype=np.uint8)]
+    images = [
+        rng.integers(0, 256, (40, 60, 3), dtype=np.uint8),
+        rng.integers(0, 256, (61, 41, 3), dtype=np.uint8),
+    ]
     pairs = sr_assignment.training_pairs(images, scale=2)
-    assert pairs.shape == (2, 40, 60, 6) and pairs.dtype == np.float32  # the portrait image turned, all cropped to even size
+    assert (
+        pairs.shape == (2, 40, 60, 6) and pairs.dtype == np.float32
+    )  # the portrait image turned, all cropped to even size
     config = sr_assignment.Config(patch_size=32, patches_per_image=3, batch_size=4)
     batches = list(sr_assignment.patch_dataset(pairs, config))
     assert sum(len(x) for x, _ in batches) == 6
@@ -145,7 +172,16 @@ def test_pet_data_offline_is_dataset_not_found(monkeypatch):
 
 def test_feature_layers_without_perceptual_weight_is_input_error(tmp_path):
     with pytest.raises(InputError, match="perceptual-weight"):
-        sr_assignment.main(["--perceptual-weight", "0", "--feature-layers", "block2b_add", "--data-dir", str(tmp_path)])
+        sr_assignment.main(
+            [
+                "--perceptual-weight",
+                "0",
+                "--feature-layers",
+                "block2b_add",
+                "--data-dir",
+                str(tmp_path),
+            ]
+        )
 
 
 def test_patches_are_fresh_every_epoch():
@@ -159,4 +195,6 @@ def test_patches_are_fresh_every_epoch():
     assert len({next(iter(dataset))[0].numpy().tobytes() for _ in range(6)}) > 1
     for x, y in dataset.repeat(4):
         assert tuple(x.shape) == (1, 32, 32, 3)
-        np.testing.assert_allclose(y.numpy(), x.numpy() * 0.5)  # same crop, flips and rotation for both
+        np.testing.assert_allclose(
+            y.numpy(), x.numpy() * 0.5
+        )  # same crop, flips and rotation for both

@@ -8,12 +8,17 @@ from assignments import text_generation
 
 
 def test_build_model_outputs_logits_per_position():
-    model = text_generation.build_model(vocabulary_size=7, embedding_dim=4, lstm_units=(8, 6), dropout=0.1)
+    model = text_generation.build_model(
+        vocabulary_size=7, embedding_dim=4, lstm_units=(8, 6), dropout=0.1
+    )
     ids = np.random.default_rng(0).integers(0, 7, size=(3, 5)).astype("int32")
     logits = model(ids)
     assert tuple(logits.shape) == (3, 5, 7)
     assert keras.backend.standardize_dtype(logits.dtype) == "float32"
-    assert [layer.name for layer in model.layers if layer.name.startswith("lstm")] == ["lstm_1", "lstm_2"]
+    assert [layer.name for layer in model.layers if layer.name.startswith("lstm")] == [
+        "lstm_1",
+        "lstm_2",
+    ]
 
 
 def test_build_model_rejects_bad_sizes():
@@ -27,7 +32,9 @@ def test_build_model_rejects_bad_sizes():
 
 def test_dataset_pairs_inputs_with_next_characters():
     ids = np.arange(23, dtype=np.int32)
-    batches = list(text_generation.make_dataset(ids, sequence_length=4, batch_size=3, shuffle=False))
+    batches = list(
+        text_generation.make_dataset(ids, sequence_length=4, batch_size=3, shuffle=False)
+    )
     inputs = np.concatenate([x.numpy() for x, _ in batches])
     targets = np.concatenate([y.numpy() for _, y in batches])
     assert inputs.shape == targets.shape == (4, 4)  # 23 // 5 chunks of 4 + 1
@@ -74,7 +81,9 @@ def test_low_temperature_is_greedy(tiny_model):
     assert set(samples) == {1e-3, 1.0} and all(len(s) == 6 for s in samples.values())
     text = "a b"
     for _ in range(6):
-        logits = keras.ops.convert_to_numpy(model(text_generation.encode(text, vocabulary)[None, :]))
+        logits = keras.ops.convert_to_numpy(
+            model(text_generation.encode(text, vocabulary)[None, :])
+        )
         text += vocabulary[int(np.argmax(logits[0, -1]))]
     assert samples[1e-3] == text[3:]
 

@@ -17,6 +17,16 @@ from common.datasets.shakespeare import load_shakespeare
 from common.datasets.sr import load_sr_images
 
 __all__ = [
-    "extract", "find_file", "load_cells", "load_cifar10", "load_imdb", "load_mnist", "load_pairs", "load_people", "load_shakespeare",
-    "load_sr_images", "make_vectorizer", "mnist_flat",
+    "extract",
+    "find_file",
+    "load_cells",
+    "load_cifar10",
+    "load_imdb",
+    "load_mnist",
+    "load_pairs",
+    "load_people",
+    "load_shakespeare",
+    "load_sr_images",
+    "make_vectorizer",
+    "mnist_flat",
 ]

@@ -73,8 +73,14 @@ def find_file(
             )
             return Path(downloaded)
         except Exception as error:  # network errors come in many types
-            problem = f"the download failed ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
-    searched = f"the data folder {folder}" if folder else f"no data folder (--data-dir / ${paths.DATA_ENV} unset)"
+            problem = (
+                f"the download failed ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
+            )
+    searched = (
+        f"the data folder {folder}"
+        if folder
+        else f"no data folder (--data-dir / ${paths.DATA_ENV} unset)"
+    )
     raise DatasetNotFoundError(
         f"{description or relative_path} not found. Searched {searched} and the cache "
         f"{paths.cache_dir()} for {relative_path}; {problem}. Download it from {url or 'its source'} "
@@ -106,7 +112,9 @@ def extract(archive: str | os.PathLike, name: str) -> Path:
                 for member in bundle.namelist():
                     destination = (staging / member).resolve()
                     if root not in destination.parents and destination != root:
-                        raise InputError(f"{archive}: unsafe member {member!r} (outside the folder)")
+                        raise InputError(
+                            f"{archive}: unsafe member {member!r} (outside the folder)"
+                        )
                 bundle.extractall(staging)
         else:
             with tarfile.open(archive) as bundle:

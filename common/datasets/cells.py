@@ -42,7 +42,9 @@ def _decode(path: Path) -> np.ndarray:
         with Image.open(path) as image:
             return np.asarray(image.convert("RGB"), dtype=np.uint8)
     except OSError as error:
-        raise InputError(f"{path} is not a readable PNG ({error}); replace cells.zip with a fresh copy") from None
+        raise InputError(
+            f"{path} is not a readable PNG ({error}); replace cells.zip with a fresh copy"
+        ) from None
 
 
 def dots_from_annotation(annotation: np.ndarray) -> np.ndarray:
@@ -88,17 +90,25 @@ def density_map(dots: np.ndarray, sigma: float) -> np.ndarray:
 
 def _read_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """uint8 images (n, 256, 256, 3) and dot maps (n, 256, 256) from NNNcell.png / NNNdots.png files."""
-    cells = sorted((p for p in folder.rglob("*cell.png") if _CELL_NAME.match(p.name)), key=lambda p: p.name)
+    cells = sorted(
+        (p for p in folder.rglob("*cell.png") if _CELL_NAME.match(p.name)), key=lambda p: p.name
+    )
     if not cells:
-        raise InputError(f"{folder} holds no NNNcell.png images; cells.zip is not the VGG cells archive")
+        raise InputError(
+            f"{folder} holds no NNNcell.png images; cells.zip is not the VGG cells archive"
+        )
     images, dots = [], []
     for cell in cells:
         annotation = cell.with_name(cell.name.replace("cell.png", "dots.png"))
         if not annotation.is_file():
-            raise InputError(f"{cell} has no dot annotation {annotation.name}; cells.zip is incomplete")
+            raise InputError(
+                f"{cell} has no dot annotation {annotation.name}; cells.zip is incomplete"
+            )
         image, annotation_image = _decode(cell), _decode(annotation)
         if image.shape != annotation_image.shape:
-            raise InputError(f"{cell.name} and {annotation.name} differ in size: {image.shape} vs {annotation_image.shape}")
+            raise InputError(
+                f"{cell.name} and {annotation.name} differ in size: {image.shape} vs {annotation_image.shape}"
+            )
         images.append(image)
         dots.append(dots_from_annotation(annotation_image))
     if len({image.shape for image in images}) != 1:

@@ -37,7 +37,18 @@ from common.files import atomic_path
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 ARCHIVE = "cifar10/cifar10_jpg.tar.gz"
 CACHE_NAME = "cifar10.npz"
-CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CLASS_NAMES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 SOURCE_KERAS = "keras.datasets (lossless)"
 SOURCE_JPEG = "cifar10_jpg.tar.gz (JPEG q75)"
 IMAGE_SHAPE = (32, 32, 3)
@@ -73,8 +84,12 @@ def load_cifar10(data_dir=None):
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
         return _checked(x_train, y_train, x_test, y_test, SOURCE_KERAS, "keras.datasets.cifar10")
-    except Exception as error:  # offline, a proxy, a half-written download: fall back to the archive
-        keras_problem = f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}"
+    except (
+        Exception
+    ) as error:  # offline, a proxy, a half-written download: fall back to the archive
+        keras_problem = (
+            f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}"
+        )
         print(f"keras.datasets.cifar10 is not available ({keras_problem}); using {ARCHIVE}")
     try:
         archive = find_file(ARCHIVE, None, data_dir, None, "CIFAR-10 (cifar10_jpg.tar.gz)")
@@ -112,10 +127,20 @@ def decode_jpeg_archive(archive: str | os.PathLike, seed: int = 0):
     images = {"train": [], "test": []}
     labels = {"train": [], "test": []}
     try:
-        with open(archive, "rb") as raw, tarfile.open(fileobj=raw, mode="r:*") as bundle, tqdm(
-            total=os.path.getsize(archive), desc=f"decoding {Path(archive).name}", unit="B", unit_scale=True, mininterval=1.0
-        ) as progress:
-            for member in bundle:  # one forward pass through the compressed stream, nothing extracted
+        with (
+            open(archive, "rb") as raw,
+            tarfile.open(fileobj=raw, mode="r:*") as bundle,
+            tqdm(
+                total=os.path.getsize(archive),
+                desc=f"decoding {Path(archive).name}",
+                unit="B",
+                unit_scale=True,
+                mininterval=1.0,
+            ) as progress,
+        ):
+            for (
+                member
+            ) in bundle:  # one forward pass through the compressed stream, nothing extracted
                 progress.update(raw.tell() - progress.n)
                 parts = Path(member.name).parts
                 if not member.isfile() or not member.name.lower().endswith((".jpg", ".jpeg")):
@@ -132,9 +157,13 @@ def decode_jpeg_archive(archive: str | os.PathLike, seed: int = 0):
                     with Image.open(io.BytesIO(data)) as image:
                         pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
                 except (OSError, SyntaxError, ValueError) as error:
-                    raise InputError(f"{archive}: {member.name} is not a readable image ({error})") from None
+                    raise InputError(
+                        f"{archive}: {member.name} is not a readable image ({error})"
+                    ) from None
                 if pixels.shape != IMAGE_SHAPE:
-                    raise InputError(f"{archive}: {member.name} has shape {pixels.shape}, expected {IMAGE_SHAPE}")
+                    raise InputError(
+                        f"{archive}: {member.name} has shape {pixels.shape}, expected {IMAGE_SHAPE}"
+                    )
                 images[split].append(pixels)
                 labels[split].append(class_ids[folder])
             progress.update(progress.total - progress.n)
@@ -149,7 +178,9 @@ def decode_jpeg_archive(archive: str | os.PathLike, seed: int = 0):
     rng = np.random.default_rng(seed)
     for split in ("train", "test"):
         if not images[split]:
-            raise InputError(f"{archive}: no images under {split}/<class>/; expected the layout {split}/airplane/0000.jpg")
+            raise InputError(
+                f"{archive}: no images under {split}/<class>/; expected the layout {split}/airplane/0000.jpg"
+            )
         order = rng.permutation(len(images[split]))
         arrays += [np.stack(images[split])[order], np.asarray(labels[split], dtype=np.uint8)[order]]
     return tuple(arrays)
@@ -165,8 +196,15 @@ def _checked(x_train, y_train, x_test, y_test, source: str, origin: str):
     y_train = np.asarray(y_train).reshape(-1).astype(np.uint8)
     y_test = np.asarray(y_test).reshape(-1).astype(np.uint8)
     x_train, x_test = np.asarray(x_train, dtype=np.uint8), np.asarray(x_test, dtype=np.uint8)
-    if x_train.shape[1:] != IMAGE_SHAPE or x_test.shape[1:] != IMAGE_SHAPE or len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise InputError(f"{origin}: unexpected shapes {x_train.shape}, {y_train.shape}, {x_test.shape}, {y_test.shape}")
+    if (
+        x_train.shape[1:] != IMAGE_SHAPE
+        or x_test.shape[1:] != IMAGE_SHAPE
+        or len(x_train) != len(y_train)
+        or len(x_test) != len(y_test)
+    ):
+        raise InputError(
+            f"{origin}: unexpected shapes {x_train.shape}, {y_train.shape}, {x_test.shape}, {y_test.shape}"
+        )
     if max(y_train.max(initial=0), y_test.max(initial=0)) >= len(CLASS_NAMES):
         raise InputError(f"{origin}: labels outside 0..{len(CLASS_NAMES) - 1}")
     return (x_train, y_train), (x_test, y_test), source
@@ -182,7 +220,9 @@ def _read_cache():
             arrays = [data[key] for key in ("x_train", "y_train", "x_test", "y_test")]
             source = str(data["source"])
     except (OSError, KeyError, ValueError, EOFError) as error:
-        raise InputError(f"the cached {path} is corrupt ({type(error).__name__}: {error}); delete it and run again") from None
+        raise InputError(
+            f"the cached {path} is corrupt ({type(error).__name__}: {error}); delete it and run again"
+        ) from None
     return _checked(*arrays, source, str(path))
 
 
@@ -195,5 +235,12 @@ def _write_cache(x_train, y_train, x_test, y_test, source: str) -> Path:
     """
     path = cache_path()
     with atomic_path(path, suffix=".npz") as temporary:
-        np.savez(temporary, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, source=np.array(source))
+        np.savez(
+            temporary,
+            x_train=x_train,
+            y_train=y_train,
+            x_test=x_test,
+            y_test=y_test,
+            source=np.array(source),
+        )
     return path

@@ -38,7 +38,9 @@ def load_imdb(data_dir=None, train_samples: int = 0, test_samples: int = 0, seed
         DatasetNotFoundError: no local copy and no network.
         InputError: the archive is corrupt or lacks the expected folders.
     """
-    archive = find_file("imdb/aclImdb_v1.tar.gz", URL, data_dir, None, "IMDB reviews (aclImdb_v1.tar.gz)")
+    archive = find_file(
+        "imdb/aclImdb_v1.tar.gz", URL, data_dir, None, "IMDB reviews (aclImdb_v1.tar.gz)"
+    )
     root = extract(archive, "aclImdb_v1") / "aclImdb"
     rng = np.random.default_rng(seed)
     splits = []
@@ -47,13 +49,19 @@ def load_imdb(data_dir=None, train_samples: int = 0, test_samples: int = 0, seed
         for label, folder in enumerate(("neg", "pos")):
             files = sorted((root / split / folder).glob("*.txt"))
             if not files:
-                raise InputError(f"{archive}: no reviews in aclImdb/{split}/{folder}/; the archive is incomplete")
+                raise InputError(
+                    f"{archive}: no reviews in aclImdb/{split}/{folder}/; the archive is incomplete"
+                )
             if limit and limit < 2 * len(files):
-                files = [files[i] for i in sorted(rng.choice(len(files), limit // 2, replace=False))]
+                files = [
+                    files[i] for i in sorted(rng.choice(len(files), limit // 2, replace=False))
+                ]
             texts += [path.read_text(encoding="utf-8", errors="replace") for path in files]
             labels += [label] * len(files)
         order = rng.permutation(len(texts))
-        splits.append((np.array(texts, dtype=object)[order], np.array(labels, dtype="int32")[order]))
+        splits.append(
+            (np.array(texts, dtype=object)[order], np.array(labels, dtype="int32")[order])
+        )
     return splits[0], splits[1]
 
 

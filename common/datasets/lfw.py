@@ -42,8 +42,15 @@ IMAGE_SIZE = 250
 # The 9 people with the most LFW images (all politicians), most images first: the suite's stand-in for the
 # handout's private set of 9 Israeli politicians.
 POLITICIANS = (
-    "George_W_Bush", "Colin_Powell", "Tony_Blair", "Donald_Rumsfeld", "Gerhard_Schroeder",
-    "Ariel_Sharon", "Hugo_Chavez", "Junichiro_Koizumi", "Jean_Chretien",
+    "George_W_Bush",
+    "Colin_Powell",
+    "Tony_Blair",
+    "Donald_Rumsfeld",
+    "Gerhard_Schroeder",
+    "Ariel_Sharon",
+    "Hugo_Chavez",
+    "Junichiro_Koizumi",
+    "Jean_Chretien",
 )
 _IMAGE_NAME = re.compile(r"^(.+)_(\d{4})\.jpe?g$", re.IGNORECASE)
 
@@ -98,7 +105,9 @@ def lfw_root(data_dir=None, root: str | os.PathLike | None = None) -> Path:
     archive = find_file(ARCHIVE, URL, data_dir, None, "LFW-a (lfwa.tar.gz)")
     found = _face_root(extract(archive, f"lfwa_{archive.stat().st_size}"))
     if found is None:
-        raise InputError(f"{archive} holds no LFW image folders lfw2/<Name>/<Name>_0001.jpg; replace it with LFW-a")
+        raise InputError(
+            f"{archive} holds no LFW image folders lfw2/<Name>/<Name>_0001.jpg; replace it with LFW-a"
+        )
     return found
 
 
@@ -135,9 +144,13 @@ def load_image(path: Path, size: int = IMAGE_SIZE, crop: int = IMAGE_SIZE) -> np
                 image = image.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=None)
             return np.asarray(image, dtype=np.uint8)
     except FileNotFoundError:
-        raise InputError(f"{path} is missing; the LFW copy is incomplete (see ../shared/datasets/SOURCES.md)") from None
+        raise InputError(
+            f"{path} is missing; the LFW copy is incomplete (see ../shared/datasets/SOURCES.md)"
+        ) from None
     except OSError as error:
-        raise InputError(f"{path} is not a readable image ({error}); replace the LFW copy") from None
+        raise InputError(
+            f"{path} is not a readable image ({error}); replace the LFW copy"
+        ) from None
 
 
 def load_people(names=POLITICIANS, data_dir=None, size: int = 224, crop: int = 150, root=None):
@@ -167,7 +180,11 @@ def load_people(names=POLITICIANS, data_dir=None, size: int = 224, crop: int = 1
     images, labels, files = [], [], []
     for label, name in enumerate(names):
         person = folder / name
-        paths_ = sorted(p for p in person.iterdir() if _IMAGE_NAME.match(p.name)) if person.is_dir() else []
+        paths_ = (
+            sorted(p for p in person.iterdir() if _IMAGE_NAME.match(p.name))
+            if person.is_dir()
+            else []
+        )
         if not paths_:
             raise InputError(f"no images of {name!r} in {folder}; names look like George_W_Bush")
         for path in paths_:
@@ -200,7 +217,9 @@ def read_pairs(path: str | os.PathLike) -> list[Pair]:
             else:
                 raise ValueError
         except ValueError:
-            raise InputError(f"{path}:{number}: expected 'name i j' or 'name1 i name2 j', got {line!r}") from None
+            raise InputError(
+                f"{path}:{number}: expected 'name i j' or 'name1 i name2 j', got {line!r}"
+            ) from None
     if not pairs:
         raise InputError(f"{path} holds no pairs")
     return pairs
@@ -237,7 +256,9 @@ def load_pairs(split: str = "train", data_dir=None, size: int = 105, crop: int =
     folder = lfw_root(data_dir, root)
     keys = sorted({(p.name_a, p.index_a) for p in pairs} | {(p.name_b, p.index_b) for p in pairs})
     row = {key: position for position, key in enumerate(keys)}
-    images = np.stack([load_image(image_path(folder, name, index), size, crop) for name, index in keys])
+    images = np.stack(
+        [load_image(image_path(folder, name, index), size, crop) for name, index in keys]
+    )
     index_a = np.asarray([row[(p.name_a, p.index_a)] for p in pairs], dtype=np.int32)
     index_b = np.asarray([row[(p.name_b, p.index_b)] for p in pairs], dtype=np.int32)
     labels = np.asarray([p.same for p in pairs], dtype=np.float32)
@@ -245,6 +266,14 @@ def load_pairs(split: str = "train", data_dir=None, size: int = 105, crop: int =
 
 
 __all__ = [
-    "POLITICIANS", "Pair", "image_path", "lfw_root", "load_image", "load_pairs",
-    "load_people", "pairs_file", "people_counts", "read_pairs",
+    "POLITICIANS",
+    "Pair",
+    "image_path",
+    "lfw_root",
+    "load_image",
+    "load_pairs",
+    "load_people",
+    "pairs_file",
+    "people_counts",
+    "read_pairs",
 ]

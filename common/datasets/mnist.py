@@ -16,7 +16,9 @@ URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 
 
-def load_mnist(data_dir=None) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def load_mnist(
+    data_dir=None,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load MNIST as `keras.datasets.mnist.load_data()` does.
 
     Args:
@@ -36,10 +38,14 @@ def load_mnist(data_dir=None) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.n
         with np.load(path) as data:
             arrays = [data[key] for key in ("x_train", "y_train", "x_test", "y_test")]
     except (OSError, KeyError, ValueError) as error:
-        raise InputError(f"{path} is not a valid mnist.npz ({error}); replace it with a fresh copy") from None
+        raise InputError(
+            f"{path} is not a valid mnist.npz ({error}); replace it with a fresh copy"
+        ) from None
     x_train, y_train, x_test, y_test = arrays
     if x_train.shape[1:] != (28, 28) or len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise InputError(f"{path}: unexpected shapes {x_train.shape}, {y_train.shape}, {x_test.shape}")
+        raise InputError(
+            f"{path}: unexpected shapes {x_train.shape}, {y_train.shape}, {x_test.shape}"
+        )
     return (x_train, y_train), (x_test, y_test)
 
 

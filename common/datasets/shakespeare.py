@@ -48,7 +48,9 @@ def load_shakespeare(corpus: str = "tiny_shakespeare", data_dir=None) -> str:
         raise InputError(f"unknown corpus {corpus!r}; choose one of {sorted(CORPORA)}")
     url, sha256 = CORPORA[corpus]
     # The Gutenberg download is named pg1041.txt; keep the data-folder name for both.
-    path = find_file(f"shakespeare/{corpus}.txt", url, data_dir, sha256, f"Shakespeare corpus {corpus!r}")
+    path = find_file(
+        f"shakespeare/{corpus}.txt", url, data_dir, sha256, f"Shakespeare corpus {corpus!r}"
+    )
     try:
         text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as error:

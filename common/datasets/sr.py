@@ -57,7 +57,9 @@ def find_image_folder(name: str, data_dir: str | os.PathLike | None = None) -> P
         raise InputError(
             f"the data folder {folder} does not exist; pass --data-dir or set ${paths.DATA_ENV} to a folder that holds sr/{name}/"
         )
-    candidates = ([folder / "sr" / name] if folder is not None else []) + [paths.cache_dir() / "sr" / name]
+    candidates = ([folder / "sr" / name] if folder is not None else []) + [
+        paths.cache_dir() / "sr" / name
+    ]
     for candidate in candidates:
         if _images_in(candidate):
             return candidate
@@ -94,7 +96,9 @@ def load_sr_images(name: str, data_dir: str | os.PathLike | None = None) -> list
             with Image.open(path) as image:
                 images.append(np.asarray(image.convert("RGB"), dtype=np.uint8))
         except OSError as error:
-            raise InputError(f"{path} is not a readable image ({error}); replace it with a fresh copy") from None
+            raise InputError(
+                f"{path} is not a readable image ({error}); replace it with a fresh copy"
+            ) from None
     return images
 
 
@@ -140,7 +144,9 @@ def make_lr(hr, scale: int = 2):
     hr = _as_float(hr)
     hr = crop_to_multiple(hr, scale)
     height, width = int(hr.shape[-3]), int(hr.shape[-2])
-    upscaled = tf.image.resize(downscale(hr, scale), (height, width), method="bicubic", antialias=True)
+    upscaled = tf.image.resize(
+        downscale(hr, scale), (height, width), method="bicubic", antialias=True
+    )
     return hr, tf.clip_by_value(upscaled, 0.0, 1.0)
 
 
@@ -148,7 +154,11 @@ def _as_float(image):
     import tensorflow as tf
 
     image = tf.convert_to_tensor(image)
-    return tf.cast(image, tf.float32) / 255.0 if image.dtype == tf.uint8 else tf.cast(image, tf.float32)
+    return (
+        tf.cast(image, tf.float32) / 255.0
+        if image.dtype == tf.uint8
+        else tf.cast(image, tf.float32)
+    )
 
 
 def downscale(hr, scale: int = 2):
