@@ -30,10 +30,10 @@ full: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -m ""
 
-# The assignments as Jupyter notebooks, in notebooks/.
+# The assignments as Jupyter notebooks in notebooks/ (jupytext), with the Colab
+# set-up lines of common/colab.py synced into each script first.
 notebooks: $(STAMP)
-	mkdir -p notebooks
-	for f in assignments/[a-z]*.py; do $(PY) -m jupytext --quiet --to ipynb --output notebooks/$$(basename $$f .py).ipynb $$f; done
+	$(PY) -m common.notebooks
 
 clean:
-	rm -rf runs notebooks .pytest_cache
+	rm -rf runs .pytest_cache
