@@ -150,7 +150,8 @@ def summary_table(rows: list[dict], quick: bool) -> str:
     lines = [
         f"# {'Quick' if quick else 'Full'} run of {len(rows)} assignment(s)",
         "",
-        "| assignment | headline metric | value | bar (every condition, measured) | result | seconds |",
+        "| assignment | headline metric | value | bar (every condition, measured) | result "
+        "| seconds |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:
@@ -224,7 +225,8 @@ def main(argv=None) -> int:
         json.dumps({"quick": args.quick, "results": rows}, indent=2)
     )
     print(
-        f"Summary written to {output_dir / 'summary.md'} and summary.json; logs in {output_dir / 'logs'}"
+        f"Summary written to {output_dir / 'summary.md'} and summary.json; "
+        f"logs in {output_dir / 'logs'}"
     )
     if interrupted:
         return 130

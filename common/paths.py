@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from common.errors import InputError
+
 DATA_ENV = "ASSIGNMENTS_DATA_DIR"
 CACHE_ENV = "ASSIGNMENTS_CACHE_DIR"
 
@@ -24,8 +26,18 @@ def cache_dir(*parts: str) -> Path:
     """A folder under the cache (created), e.g. `cache_dir("pretrained")`.
 
     The root is `$ASSIGNMENTS_CACHE_DIR`, default `~/.cache/keras-assignments`.
+
+    Raises:
+        InputError: the folder cannot be created (a path through a file, no
+            permission, a read-only file system).
     """
     root = os.environ.get(CACHE_ENV) or os.path.join("~", ".cache", "keras-assignments")
     path = Path(root).expanduser().joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            f"the cache folder {path} cannot be created ({error.strerror or error}); "
+            f"set ${CACHE_ENV} to a writable folder"
+        ) from None
     return path

@@ -84,7 +84,7 @@ def check_bar(metrics: Mapping[str, float], bar: Sequence) -> bool:
 
 
 def format_bar(bar: Sequence) -> str:
-    """`[("accuracy", ">=", 0.86), ("f1", ">", "baseline_f1")]` -> `"accuracy >= 0.86 and f1 > baseline_f1"`."""
+    """The bar as text: `[("acc", ">=", 0.8), ("f1", ">", "f0")]` -> `acc >= 0.8 and f1 > f0`."""
     return " and ".join(f"{n} {c} {v}" for n, c, v in bar_conditions(bar))
 
 
@@ -126,7 +126,8 @@ def device_description() -> str:
 
             devices = [d for d in jax.devices() if d.platform != "cpu"]
             if devices:
-                return f"{devices[0].platform.upper()} x{len(devices)} ({devices[0].device_kind}), {cpu}"
+                device = devices[0]
+                return f"{device.platform.upper()} x{len(devices)} ({device.device_kind}), {cpu}"
     except Exception:  # device queries are best-effort
         pass
     return cpu

@@ -93,7 +93,8 @@ def test_load_imdb_extracts_into_the_cache_only(tmp_path, empty_cache):
     for text, label in zip(train_texts, train_labels):
         assert ("pos review" in text) == bool(label)
     assert sorted(p.relative_to(data) for p in data.rglob("*")) == before  # data folder untouched
-    assert (empty_cache / "extracted" / "aclImdb_v1" / "aclImdb" / "train" / "pos").is_dir()
+    (extracted,) = (empty_cache / "extracted").glob("aclImdb_v1-*")
+    assert (extracted / "aclImdb" / "train" / "pos").is_dir()
     (subset, labels), _ = load_imdb(data, train_samples=2)
     assert len(subset) == 2 and sorted(labels.tolist()) == [0, 1]
 
@@ -201,3 +202,69 @@ def test_corrupt_archive_is_input_error(tmp_path, empty_cache):
     archive.write_bytes((tmp_path / "good" / "imdb" / "aclImdb_v1.tar.gz").read_bytes()[:60])
     with pytest.raises(InputError, match="corrupt or incomplete"):
         extract(archive, "broken")
+
+
+def test_extraction_is_tied_to_its_archive(tmp_path, empty_cache):
+    """A replaced archive is extracted afresh, never shadowed by the old extraction."""
+    archive = tmp_path / "a.tar.gz"
+    with tarfile.open(archive, "w:gz") as bundle:
+        add_member(bundle, "x/file.txt", "cut-down copy")
+    first = extract(archive, "a")
+    assert (first / "x" / "file.txt").read_text() == "cut-down copy"
+    assert extract(archive, "a") == first  # reused
+    with tarfile.open(archive, "w:gz") as bundle:
+        add_member(bundle, "x/file.txt", "the real, longer archive")
+    second = extract(archive, "a")
+    assert second != first and (second / "x" / "file.txt").read_text() == "the real, longer archive"
+
+
+def test_concurrent_extractions_both_succeed_and_abandoned_staging_is_removed(
+    tmp_path, empty_cache
+):
+    import subprocess
+
+    archive = tmp_path / "a.tar.gz"
+    with tarfile.open(archive, "w:gz") as bundle:
+        for i in range(200):
+            add_member(bundle, f"x/{i}.txt", "y" * 1000)
+    # A staging folder left by a process that no longer exists (pid of a finished child).
+    child = subprocess.run(["true"])
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (empty_cache / "extracted").mkdir(parents=True)
+    abandoned = empty_cache / "extracted" / f".a.deadbeef.{dead.pid}.staging"
+    abandoned.mkdir()
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[2]);"
+        "from common.datasets.base import extract; print(extract(sys.argv[1], 'a'))"
+    )
+    import os
+    import sys
+
+    from conftest import ROOT
+
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(archive), str(ROOT)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        for _ in range(3)
+    ]
+    results = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], results
+    assert len({out.strip() for out, _ in results}) == 1
+    assert child.returncode == 0 and not abandoned.exists()
+    assert [p.name for p in (empty_cache / "extracted").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_cache_folder_that_is_a_file_is_one_input_error(tmp_path, monkeypatch):
+    from common import paths
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("ASSIGNMENTS_CACHE_DIR", str(blocker))
+    with pytest.raises(InputError, match="cannot be created"):
+        paths.cache_dir("extracted")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
-import tempfile
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -83,29 +83,65 @@ def find_file(
     )
     raise DatasetNotFoundError(
         f"{description or relative_path} not found. Searched {searched} and the cache "
-        f"{paths.cache_dir()} for {relative_path}; {problem}. Download it from {url or 'its source'} "
+        f"{paths.cache_dir()} for {relative_path}; {problem}. "
+        f"Download it from {url or 'its source'} "
         f"and put it at <data folder>/{relative_path}, then pass --data-dir <data folder> "
         f"or set ${paths.DATA_ENV}."
     )
 
 
+def source_key(path: str | os.PathLike) -> str:
+    """A short key of a source file's identity: `<size>-<mtime in ns>`.
+
+    Derived caches (extracted folders, decoded arrays) carry it in their
+    name, so a replaced source is never shadowed by the cache of the old one.
+    """
+    stat = Path(path).stat()
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def _remove_abandoned_staging(folder: Path, name: str) -> None:
+    """Delete staging folders of `name` left by extractions whose process is gone."""
+    for staging in folder.glob(f".{name}.*.staging"):
+        pid = staging.name.split(".")[-2]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def extract(archive: str | os.PathLike, name: str) -> Path:
     """Unpack a .tar(.gz/.xz) or .zip archive once into the cache, return the folder.
 
-    The result is `<cache>/extracted/<name>/`; a complete extraction is
-    reused. Members are checked: tar archives use the `data` filter (no
-    absolute paths, no `..`, no links outside, no devices) and zip members
-    must stay inside the folder.
+    The result is `<cache>/extracted/<name>-<source_key(archive)>/`: tied to
+    the archive, so a replaced archive is extracted afresh. A complete
+    extraction is reused; each extraction is staged in its own folder and
+    renamed into place, so two runs extracting at once both succeed, and the
+    staging folder of a killed run is removed by the next one. Members are
+    checked: tar archives use the `data` filter (no absolute paths, no `..`,
+    no links outside, no devices) and zip members must stay inside the folder.
 
     Raises:
-        InputError: the archive is corrupt or holds an unsafe member.
+        InputError: the archive is corrupt or holds an unsafe member, or the
+            cache cannot be written.
     """
     archive = Path(archive)
-    target = paths.cache_dir("extracted") / name
+    folder = paths.cache_dir("extracted")
+    target = folder / f"{name}-{source_key(archive)}"
     if target.is_dir():
         return target
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
+    _remove_abandoned_staging(folder, name)
+    staging = folder / f".{name}.{uuid.uuid4().hex[:8]}.{os.getpid()}.staging"
     try:
+        staging.mkdir()
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as bundle:
                 root = staging.resolve()
@@ -119,7 +155,11 @@ def extract(archive: str | os.PathLike, name: str) -> Path:
         else:
             with tarfile.open(archive) as bundle:
                 bundle.extractall(staging, filter="data")
-        os.replace(staging, target)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if not target.is_dir():  # not a concurrent run that finished first
+                raise
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
         if isinstance(error, InputError):
             raise

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from common import paths
-from common.datasets.base import extract, find_file
+from common.datasets.base import extract, find_file, source_key
 from common.errors import InputError
 from common.files import atomic_path
 
@@ -89,7 +89,7 @@ def density_map(dots: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def _read_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 images (n, 256, 256, 3) and dot maps (n, 256, 256) from NNNcell.png / NNNdots.png files."""
+    """uint8 images (n, 256, 256, 3) and dot maps (n, 256, 256) from NNNcell/NNNdots.png."""
     cells = sorted(
         (p for p in folder.rglob("*cell.png") if _CELL_NAME.match(p.name)), key=lambda p: p.name
     )
@@ -107,7 +107,8 @@ def _read_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
         image, annotation_image = _decode(cell), _decode(annotation)
         if image.shape != annotation_image.shape:
             raise InputError(
-                f"{cell.name} and {annotation.name} differ in size: {image.shape} vs {annotation_image.shape}"
+                f"{cell.name} and {annotation.name} differ in size: "
+                f"{image.shape} vs {annotation_image.shape}"
             )
         images.append(image)
         dots.append(dots_from_annotation(annotation_image))
@@ -129,15 +130,14 @@ def load_cells_raw(data_dir=None) -> tuple[np.ndarray, np.ndarray]:
         InputError: a corrupt or incomplete archive.
     """
     archive = find_file("cells/cells.zip", URL, data_dir, None, "VGG synthetic cells (cells.zip)")
-    stat = archive.stat()
-    cache = paths.cache_dir("cells") / f"cells_{stat.st_size}_{int(stat.st_mtime)}.npz"
+    cache = paths.cache_dir("cells") / f"cells-{source_key(archive)}.npz"
     if cache.is_file():
         try:
             with np.load(cache) as data:
                 return data["images"], data["dots"]
         except (OSError, KeyError, ValueError):
             cache.unlink(missing_ok=True)  # a damaged cache: decode again
-    folder = extract(archive, f"cells_{stat.st_size}")
+    folder = extract(archive, "cells")
     images, dots = _read_folder(folder)
     with atomic_path(cache, suffix=".npz") as temporary:
         np.savez(temporary, images=images, dots=dots)

@@ -150,7 +150,8 @@ def decode_jpeg_archive(archive: str | os.PathLike, seed: int = 0):
                 split, folder = parts[-3], parts[-2]
                 if folder not in class_ids:
                     raise InputError(
-                        f"{archive}: folder {split}/{folder}/ is not a CIFAR-10 class (expected one of {', '.join(CLASS_NAMES)})"
+                        f"{archive}: folder {split}/{folder}/ is not a CIFAR-10 class "
+                        f"(expected one of {', '.join(CLASS_NAMES)})"
                     )
                 data = bundle.extractfile(member).read()
                 try:
@@ -171,7 +172,8 @@ def decode_jpeg_archive(archive: str | os.PathLike, seed: int = 0):
         if isinstance(error, InputError):
             raise
         raise InputError(
-            f"{archive} could not be read ({type(error).__name__}: {error}); it is corrupt or incomplete: "
+            f"{archive} could not be read ({type(error).__name__}: {error}); "
+            "it is corrupt or incomplete: "
             "replace it with a fresh copy"
         ) from None
     arrays = []
@@ -179,7 +181,8 @@ def decode_jpeg_archive(archive: str | os.PathLike, seed: int = 0):
     for split in ("train", "test"):
         if not images[split]:
             raise InputError(
-                f"{archive}: no images under {split}/<class>/; expected the layout {split}/airplane/0000.jpg"
+                f"{archive}: no images under {split}/<class>/; "
+                f"expected the layout {split}/airplane/0000.jpg"
             )
         order = rng.permutation(len(images[split]))
         arrays += [np.stack(images[split])[order], np.asarray(labels[split], dtype=np.uint8)[order]]
@@ -203,7 +206,8 @@ def _checked(x_train, y_train, x_test, y_test, source: str, origin: str):
         or len(x_test) != len(y_test)
     ):
         raise InputError(
-            f"{origin}: unexpected shapes {x_train.shape}, {y_train.shape}, {x_test.shape}, {y_test.shape}"
+            f"{origin}: unexpected shapes {x_train.shape}, {y_train.shape}, "
+            f"{x_test.shape}, {y_test.shape}"
         )
     if max(y_train.max(initial=0), y_test.max(initial=0)) >= len(CLASS_NAMES):
         raise InputError(f"{origin}: labels outside 0..{len(CLASS_NAMES) - 1}")
@@ -221,7 +225,8 @@ def _read_cache():
             source = str(data["source"])
     except (OSError, KeyError, ValueError, EOFError) as error:
         raise InputError(
-            f"the cached {path} is corrupt ({type(error).__name__}: {error}); delete it and run again"
+            f"the cached {path} is corrupt ({type(error).__name__}: {error}); "
+            "delete it and run again"
         ) from None
     return _checked(*arrays, source, str(path))
 

@@ -67,7 +67,7 @@ def load_imdb(data_dir=None, train_samples: int = 0, test_samples: int = 0, seed
 
 @keras.saving.register_keras_serializable(package="imdb")
 def standardize_review(text):
-    """Lower-case, drop the `<br />` tags of the IMDB HTML and C1 control characters, strip punctuation (a tf.string op).
+    """Lower-case, drop `<br />` tags and C1 control characters, strip punctuation (tf.string op).
 
     Registered with Keras, so a saved model holding a `TextVectorization` with
     this standardisation loads once this module is imported.

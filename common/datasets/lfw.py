@@ -35,12 +35,13 @@ from common.datasets.base import extract, find_file
 from common.errors import InputError
 
 ARCHIVE = "lfw/lfwa.tar.gz"
-URL = "http://www.openu.ac.il/home/hassner/data/lfwa/lfwa.tar.gz"  # the original LFW-a address (offline here)
+# The original LFW-a address (offline here).
+URL = "http://www.openu.ac.il/home/hassner/data/lfwa/lfwa.tar.gz"
 PAIRS_URL = "http://vis-www.cs.umass.edu/lfw/{}"
 PAIR_FILES = {"train": "pairsDevTrain.txt", "test": "pairsDevTest.txt"}
 IMAGE_SIZE = 250
-# The 9 people with the most LFW images (all politicians), most images first: the suite's stand-in for the
-# handout's private set of 9 Israeli politicians.
+# The 9 people with the most LFW images (all politicians), most images first: the suite's
+# stand-in for the handout's private set of 9 Israeli politicians.
 POLITICIANS = (
     "George_W_Bush",
     "Colin_Powell",
@@ -57,7 +58,7 @@ _IMAGE_NAME = re.compile(r"^(.+)_(\d{4})\.jpe?g$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Pair:
-    """One LFW pair: image `index_a` of `name_a` and image `index_b` of `name_b` (1-based, as in the files)."""
+    """One LFW pair: image `index_a` of `name_a` and `index_b` of `name_b` (1-based)."""
 
     name_a: str
     index_a: int
@@ -71,7 +72,7 @@ class Pair:
 
 
 def _face_root(folder: Path) -> Path | None:
-    """The folder under `folder` whose sub-folders are people (`<Name>/<Name>_NNNN.jpg`), or None."""
+    """The folder under `folder` whose sub-folders are people (`<Name>/<Name>_NNNN.jpg`) or None."""
     for candidate in (folder, folder / "lfw2", folder / "lfw"):
         if candidate.is_dir() and any(candidate.glob("*/*_0001.jpg")):
             return candidate
@@ -80,7 +81,7 @@ def _face_root(folder: Path) -> Path | None:
 
 
 def lfw_root(data_dir=None, root: str | os.PathLike | None = None) -> Path:
-    """The folder holding `<Name>/<Name>_NNNN.jpg`, extracting `lfw/lfwa.tar.gz` into the cache when needed.
+    """The folder holding `<Name>/<Name>_NNNN.jpg`; extracts `lfw/lfwa.tar.gz` into the cache.
 
     Looks at `root` when given; else for an extracted `lfw/lfw2/` or `lfw/lfw/`
     in the data folder; else for the archive (data folder, cache, then the
@@ -103,10 +104,11 @@ def lfw_root(data_dir=None, root: str | os.PathLike | None = None) -> Path:
             if found is not None:
                 return found
     archive = find_file(ARCHIVE, URL, data_dir, None, "LFW-a (lfwa.tar.gz)")
-    found = _face_root(extract(archive, f"lfwa_{archive.stat().st_size}"))
+    found = _face_root(extract(archive, "lfwa"))
     if found is None:
         raise InputError(
-            f"{archive} holds no LFW image folders lfw2/<Name>/<Name>_0001.jpg; replace it with LFW-a"
+            f"{archive} holds no LFW image folders lfw2/<Name>/<Name>_0001.jpg; "
+            "replace it with LFW-a"
         )
     return found
 
@@ -126,7 +128,7 @@ def people_counts(root: Path) -> Counter:
 
 
 def load_image(path: Path, size: int = IMAGE_SIZE, crop: int = IMAGE_SIZE) -> np.ndarray:
-    """One face as uint8 grayscale (size, size): the central `crop` x `crop` square, resized to `size`.
+    """One face as uint8 grayscale (size, size): the central `crop`-square, resized to `size`.
 
     Raises:
         InputError: the file is missing or not a readable image.

@@ -55,7 +55,8 @@ def find_image_folder(name: str, data_dir: str | os.PathLike | None = None) -> P
     folder = paths.data_dir(data_dir)
     if folder is not None and not folder.is_dir():
         raise InputError(
-            f"the data folder {folder} does not exist; pass --data-dir or set ${paths.DATA_ENV} to a folder that holds sr/{name}/"
+            f"the data folder {folder} does not exist; pass --data-dir or set "
+            f"${paths.DATA_ENV} to a folder that holds sr/{name}/"
         )
     candidates = ([folder / "sr" / name] if folder is not None else []) + [
         paths.cache_dir() / "sr" / name
@@ -121,7 +122,7 @@ def crop_to_multiple(image, scale: int):
 
 
 def make_lr(hr, scale: int = 2):
-    """The low-resolution input of a high-resolution image: bicubic down by `scale`, then bicubic up.
+    """The low-resolution input of a high-resolution image: bicubic down by `scale`, then up.
 
     Both resizes are `tf.image.resize(method="bicubic", antialias=True)`; the
     result has the size of `hr` cropped to a multiple of `scale` (as SRCNN's
@@ -162,7 +163,7 @@ def _as_float(image):
 
 
 def downscale(hr, scale: int = 2):
-    """The low-resolution image itself: `hr` (cropped to a multiple of `scale`) resized by 1/`scale`.
+    """The low-resolution image itself: `hr` (cropped to a multiple of `scale`) resized 1/`scale`.
 
     `tf.image.resize(method="bicubic", antialias=True)`; float32, not clipped
     (bicubic overshoots slightly); uint8 input is scaled by 1/255 first.
