@@ -20,6 +20,7 @@ import operator
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from common.errors import InputError
 from common.files import atomic_path, atomic_write
 
 __all__ = ["Run", "atomic_write", "bar_conditions", "check_bar", "format_bar", "markdown_table"]
@@ -152,16 +154,47 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+INCOMPLETE = "RUN_INCOMPLETE.txt"
+
+
+def check_writable_folder(directory: Path) -> None:
+    """Check that `directory` exists as a writable folder or can be created; create nothing.
+
+    Raises:
+        InputError: a path through a regular file, or a folder that cannot be
+            written (no permission, a read-only or virtual file system).
+    """
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"the output folder {directory} cannot be created: {existing} is a file")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".write-check-", dir=existing))
+    except OSError as error:
+        raise InputError(
+            f"the output folder {directory} cannot be written ({error.strerror or error}); "
+            "pass --output-dir with a writable folder"
+        ) from None
+
+
 class Run:
     """The output folder of one assignment run.
 
-    Create it at the start of `main()` (its clock starts then); the folder
-    itself is made on the first write, so bad input found while loading
-    leaves no folder behind.
+    Create it at the start of `main()` (its clock starts then): the folder is
+    checked at once (bad `--output-dir` is an InputError before any
+    training) but made only on the first write, so bad input found while
+    loading leaves no folder behind. From the first write until `finish()`
+    the folder holds `RUN_INCOMPLETE.txt` and no metrics.json (an earlier
+    run's is removed), so a folder either holds one complete run or says
+    that its run did not finish.
 
     Args:
         assignment: the assignment's name, e.g. "autoencoder".
         config: the run's Config dataclass (`output_dir`, `quick`, `seed` are read).
+
+    Raises:
+        InputError: the output folder cannot be created or written.
     """
 
     def __init__(self, assignment: str, config: Any):
@@ -169,13 +202,47 @@ class Run:
         self.config = config
         self.started = time.perf_counter()
         self.directory = Path(config.output_dir or Path("runs") / assignment)
+        check_writable_folder(self.directory)
         self.files: list[str] = []
         self._history_rows: list[dict] = []
+        self._opened = False
 
     def path(self, name: str) -> Path:
         """The path of an output file called `name` in the run folder (folder created)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        return self.directory / name
+        if not self._opened:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            (self.directory / "metrics.json").unlink(missing_ok=True)
+            atomic_write(
+                self.directory / INCOMPLETE,
+                f"The {self.assignment} run that writes this folder started at "
+                f"{time.strftime('%Y-%m-%d %H:%M:%S')} and has not finished: files here may be "
+                "partial or left from an earlier run. metrics.json appears when it finishes.\n",
+            )
+            self._opened = True
+        path = self.directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def training_callbacks(self, name: str) -> list:
+        """Callbacks that make one model's `fit` resumable and log each epoch as it ends.
+
+        `keras.callbacks.BackupAndRestore` keeps the training state in
+        `checkpoints/<name>/` of the run folder (deleted when training
+        completes), so running again with the same `--output-dir` after an
+        interruption (Ctrl-C, a Colab disconnect) resumes at the last finished
+        epoch; `keras.callbacks.CSVLogger` writes `history_<name>.csv` row by
+        row (appending when resuming).
+        """
+        import keras
+
+        backup = self.path(f"checkpoints/{name}")
+        resuming = backup.is_dir() and any(backup.iterdir())
+        log = self.path(f"history_{name}.csv")
+        self.files.append(log.name)
+        return [
+            keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=True),
+            keras.callbacks.CSVLogger(str(log), append=resuming),
+        ]
 
     def _written(self, path: Path) -> Path:
         self.files.append(path.name)
@@ -272,6 +339,10 @@ class Run:
             record["extra"] = dict(extra)
         record = _jsonable(record)
         atomic_write(self.path("metrics.json"), json.dumps(record, indent=2))
+        (self.directory / INCOMPLETE).unlink(missing_ok=True)
+        checkpoints = self.directory / "checkpoints"
+        if checkpoints.is_dir() and not any(checkpoints.rglob("*")):
+            checkpoints.rmdir()
         print(
             f"\n{self.assignment} ({record['mode']}) in {record['seconds']} s: "
             f"{'PASS' if passed else 'MISS'}; results in {self.directory}"

@@ -102,3 +102,65 @@ def test_learning_curves_tick_whole_epochs():
     assert len(ticks) and all(float(t).is_integer() for t in ticks)
     lines = figure.axes[0].get_lines()
     assert [list(line.get_xdata()) for line in lines] == [[1, 2], [1, 2]]
+
+
+def test_a_run_folder_says_when_its_run_did_not_finish(tmp_path):
+    out = tmp_path / "out"
+    config = BaseConfig(output_dir=str(out))
+    Run("demo", config).finish({"loss": 0.5}, [("loss", "<=", 0.6)])
+    assert (out / "metrics.json").is_file()
+    run = Run("demo", config)  # a second run into the same folder, interrupted after a write
+    run.save_text("samples.txt", "new")
+    assert not (out / "metrics.json").exists()  # never the old metrics beside the new files
+    assert "has not finished" in (out / "RUN_INCOMPLETE.txt").read_text()
+    run.finish({"loss": 0.4}, [("loss", "<=", 0.6)])
+    assert not (out / "RUN_INCOMPLETE.txt").exists()
+    assert json.loads((out / "metrics.json").read_text())["metrics"]["loss"] == 0.4
+
+
+@pytest.mark.parametrize("where", ["through_a_file", "proc"])
+def test_an_unwritable_output_folder_is_an_input_error_that_writes_nothing(tmp_path, where):
+    from common.errors import InputError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    folder = blocker / "out" if where == "through_a_file" else "/proc/keras-assignments-test/out"
+    with pytest.raises(InputError, match="output folder"):
+        Run("demo", BaseConfig(output_dir=str(folder)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_training_interrupted_then_resumed_from_the_run_folder(tmp_path):
+    import keras
+    import numpy as np
+
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    def model():
+        keras.utils.set_random_seed(0)
+        built = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+        built.compile("sgd", "mse")
+        return built
+
+    config = BaseConfig(output_dir=str(tmp_path / "out"))
+    run = Run("demo", config)
+    with pytest.raises(KeyboardInterrupt):
+        model().fit(
+            x, y, epochs=5, verbose=0, callbacks=[*run.training_callbacks("m"), Interrupt()]
+        )
+    log = tmp_path / "out" / "history_m.csv"
+    assert len(log.read_text().splitlines()) == 1 + 2  # the two finished epochs, already on disk
+    assert (tmp_path / "out" / "RUN_INCOMPLETE.txt").is_file()
+
+    run = Run("demo", config)  # run again with the same output folder: resumes at epoch 3
+    history = model().fit(x, y, epochs=5, verbose=0, callbacks=run.training_callbacks("m"))
+    assert len(history.history["loss"]) == 3
+    assert [row.split(",")[0] for row in log.read_text().splitlines()] == ["epoch", *"01234"]
+    run.finish({"loss": history.history["loss"][-1]}, [("loss", ">=", 0)])
+    assert not (tmp_path / "out" / "checkpoints").exists()
