@@ -109,6 +109,22 @@ def test_unknown_corpus_exits_with_code_2(capsys):
     assert "--corpus" in error and len(error.splitlines()) == 1
 
 
-def test_zero_temperature_flag_is_bad_input():
-    with pytest.raises(text_generation.InputError):
-        text_generation.main(["--temperatures", "0", "1", "--data-dir", "/nonexistent"])
+@pytest.mark.parametrize(
+    "flags",
+    [["--temperatures", "0", "1"], ["--validation-fraction", "0.8"], ["--dropout", "1"]],
+)
+def test_out_of_range_flag_is_bad_input(flags, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        text_generation.main([*flags, "--data-dir", "/nonexistent"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert flags[0] in error and len(error.splitlines()) == 1
+
+
+def test_encode_matches_vocabulary_indices():
+    vocabulary = text_generation.make_vocabulary("to be, or not — to be\n")
+    ids = text_generation.encode("be — not\n", vocabulary)
+    assert ids.dtype == np.int32 and ids.shape == (9,)
+    assert "".join(vocabulary[i] for i in ids) == "be — not\n"
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        text_generation.encode("xyz", vocabulary)
