@@ -78,27 +78,44 @@ _SECTION_TAG = re.compile(r"\[[^\[\]\n]*\]")
 _GENIUS_ARTEFACTS = (
     re.compile(r"See [^\n\[]{1,80}?LiveGet tickets as low as \$[\d,.]+"),
     re.compile(r"You might also like"),
-    re.compile(r"\d*(?:\.\d+)?K?Embed\s*$"),  # "340Embed", "2.4KEmbed", "Embed" at the end
 )
-_TRANSLATION = str.maketrans(
-    {
-        "\u2019": "'",
-        "\u2018": "'",
-        "\u02bc": "'",
-        "`": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u200b": "",
-        "\u200c": "",
-        "\u200d": "",
-        "\ufeff": "",
-        "\u2005": " ",
-        "\u00a0": " ",
-        "\r": "",
-    }
+# "340Embed", "2.4KEmbed", "Embed" at the very end (searched in the last characters only).
+_EMBED = re.compile(r"\d*(?:\.\d+)?K?Embed$")
+# Characters made plain (str.replace, much faster than str.translate with a dict).
+_REPLACEMENTS = (
+    ("\u2019", "'"),
+    ("\u2018", "'"),
+    ("\u02bc", "'"),
+    ("`", "'"),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+    ("\u200b", ""),
+    ("\u200c", ""),
+    ("\u200d", ""),
+    ("\ufeff", ""),
+    ("\u2005", " "),
+    ("\u00a0", " "),
+    ("\r", ""),
 )
-# "ridin'" / "nothin'" -> "riding" / "nothing" (an apostrophe after "in" not followed by a letter).
-_G_DROPPING = re.compile(r"(?<=[^\W\d_]in)'(?![^\W\d_])", re.IGNORECASE)
+
+
+def _plain(text: str) -> str:
+    for character, replacement in _REPLACEMENTS:
+        if character in text:
+            text = text.replace(character, replacement)
+    return text
+
+
+# "ridin'" / "nothin'" -> "riding" / "nothing": "in'" not followed by a letter, after a letter
+# (checked in _restore_g; a look-behind in the pattern is 10x slower).
+_G_DROPPING = re.compile(r"in'(?![^\W\d_])")
+
+
+def _restore_g(match: re.Match) -> str:
+    start = match.start()
+    return "ing" if start and match.string[start - 1].isalpha() else match.group()
+
+
 # A word: letters and digits, with inner apostrophes ("can't", "rock'n'roll").
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
@@ -121,10 +138,13 @@ def clean_lyrics(text: str, sections: bool = False, genius: bool = False) -> str
     """
     if not isinstance(text, str):
         raise InputError(f"lyrics must be a string, got {type(text).__name__}")
-    text = text.translate(_TRANSLATION)
+    text = _plain(text)
     if not genius:
         for pattern in _GENIUS_ARTEFACTS:
             text = pattern.sub("\n", text)
+        text = text.rstrip()
+        if text.endswith("Embed"):
+            text = text[:-32] + _EMBED.sub("", text[-32:])
     if not sections:
         text = _SECTION_TAG.sub("\n", text)
     lines = (" ".join(line.split()) for line in text.split("\n"))
@@ -213,7 +233,7 @@ def tokenize(
         text = clean_lyrics(text)
     if lowercase:
         text = text.lower()
-    text = _G_DROPPING.sub("g", text.translate(_TRANSLATION))
+    text = _G_DROPPING.sub(_restore_g, _plain(text))
     stop = stop_words() if remove_stop_words else frozenset()
     tokens: list[str] = []
     for line in text.split("\n"):
