@@ -1,10 +1,16 @@
-"""Choosing a `tf.distribute` strategy for the hardware at hand.
+"""Choosing a `tf.distribute` strategy for the hardware at hand, once, and the global batch.
 
-    strategy = distribute.strategy()
-    with strategy.scope():
+    with distribute.strategy().scope():
         model = build_model(...)
-        model.compile(...)
-    model.fit(dataset.batch(config.batch_size * strategy.num_replicas_in_sync), ...)
+        model.compile(optimizer=keras.optimizers.Adam(scaled_learning_rate(1e-3)), ...)
+    model.fit(dataset.batch(global_batch_size(config.batch_size)), ...)
+
+`--batch-size` is the batch of each replica (GPU, TPU core); the global batch
+is that times the number of replicas, so each device's share stays the same
+as devices are added. The learning rate follows the linear scaling rule
+(Goyal et al. 2017, "Accurate, Large Minibatch SGD"): multiplied by the
+number of replicas, so one epoch moves the weights as far as on one device.
+On one device both are the identity.
 
 Under a non-TensorFlow Keras backend (JAX) this returns a no-op stand-in with
 the same `scope()` and `num_replicas_in_sync`, so scripts run unchanged.
@@ -29,8 +35,11 @@ class _SingleDevice:
         return "SingleDevice()"
 
 
+_CHOSEN: dict = {}
+
+
 def strategy(prefer: str | None = None):
-    """The best `tf.distribute.Strategy` available.
+    """The best `tf.distribute.Strategy` available, created once per process (then reused).
 
     In order: TPUStrategy (a TPU is attached, e.g. Colab TPU),
     MultiWorkerMirroredStrategy (`TF_CONFIG` names more than one worker),
@@ -48,6 +57,27 @@ def strategy(prefer: str | None = None):
     """
     if prefer not in (None, "default", "mirrored"):
         raise ValueError(f"prefer must be None, 'default' or 'mirrored', got {prefer!r}")
+    if prefer not in _CHOSEN:  # a TPU system must be initialised only once
+        _CHOSEN[prefer] = _choose(prefer)
+    return _CHOSEN[prefer]
+
+
+def replicas() -> int:
+    """How many replicas the chosen strategy trains on (1 on a CPU or one GPU)."""
+    return strategy().num_replicas_in_sync
+
+
+def global_batch_size(per_replica: int) -> int:
+    """The global batch: `per_replica` examples on each replica (`--batch-size`)."""
+    return per_replica * replicas()
+
+
+def scaled_learning_rate(learning_rate: float) -> float:
+    """The linear scaling rule: the one-device learning rate times the number of replicas."""
+    return learning_rate * replicas()
+
+
+def _choose(prefer: str | None):
     import keras
 
     if keras.backend.backend() != "tensorflow":
