@@ -19,7 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 BUDGET_SECONDS = 90
+
+from common.reporting import markdown_table  # noqa: E402
 
 
 def main() -> int:
@@ -33,22 +36,28 @@ def main() -> int:
         subprocess.call(command, cwd=ROOT)
         results = json.loads((Path(output) / "summary.json").read_text())["results"]
     load = os.getloadavg()[0]
+    rows = [
+        {
+            "assignment": row["assignment"],
+            "seconds": row["seconds"],
+            "within budget": "yes" if row["seconds"] < BUDGET_SECONDS else "NO",
+            "headline metric": row["metric"],
+            "value": row["value"],
+            "bar": row["bar"],
+            "result": row["status"],
+        }
+        for row in results
+    ]
     lines = [
         "# Quick-mode wall times",
         "",
-        f"Measured {time.strftime('%Y-%m-%d')} with `benchmarks/quick_times.py` on {os.cpu_count()} CPU cores "
-        f"({platform.processor() or platform.machine()}), Python {platform.python_version()}; "
-        f"load average after the run {load:.1f}. Budget: {BUDGET_SECONDS} s each (process start to exit).",
+        f"Measured {time.strftime('%Y-%m-%d')} with `benchmarks/quick_times.py` on "
+        f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), Python "
+        f"{platform.python_version()}; load average after the run {load:.1f}. "
+        f"Budget: {BUDGET_SECONDS} s each (process start to exit).",
         "",
-        "| assignment | seconds | within budget | bar | value | result |",
-        "|---|---|---|---|---|---|",
+        markdown_table(rows),
     ]
-    for row in results:
-        value = "" if row["value"] is None else f"{row['value']:.4g}"
-        within = "yes" if row["seconds"] < BUDGET_SECONDS else "NO"
-        lines.append(
-            f"| {row['assignment']} | {row['seconds']} | {within} | {row['bar']} | {value} | {row['status']} |"
-        )
     table = "\n".join(lines) + "\n"
     (ROOT / "benchmarks" / "quick_times.md").write_text(table)
     print(table)
