@@ -228,9 +228,9 @@ def test_chat_prompt_chatml():
         [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
         for_keras_hub=False,
     )
-    assert (
-        exact
-        == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    assert exact == (
+        "<|im_start|>system\nBe brief.<|im_end|>\n"
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
     )
     assert pretrained.chat_prompt("Hi", chat_format="llama3").startswith(
         "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
@@ -267,6 +267,7 @@ def test_chat_prompt_matches_the_template_in_the_gguf():
 
 def test_atomic_writes_leave_nothing_when_interrupted(tmp_path):
     from common.files import atomic_path
+    from common.pretrained.base import atomic_directory
 
     target = tmp_path / "weights.weights.h5"
     with pytest.raises(KeyboardInterrupt):
@@ -277,12 +278,12 @@ def test_atomic_writes_leave_nothing_when_interrupted(tmp_path):
             raise KeyboardInterrupt
     folder = tmp_path / "model"
     with pytest.raises(RuntimeError):
-        with pretrained._atomic_directory(folder, marker="config.json") as temporary:
+        with atomic_directory(folder, marker="config.json") as temporary:
             (temporary / "model.weights.h5").write_bytes(b"half")
             raise RuntimeError("conversion failed")
     assert list(tmp_path.iterdir()) == []
 
-    with pretrained._atomic_directory(folder, marker="config.json") as temporary:
+    with atomic_directory(folder, marker="config.json") as temporary:
         (temporary / "config.json").write_text("{}")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["model"]
 
