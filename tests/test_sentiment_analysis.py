@@ -1,4 +1,4 @@
-"""Fast tests of assignments/sentiment_analysis.py: builders, vectorizer, threshold trade-off (no data)."""
+"""Fast tests of assignments/sentiment_analysis.py: builders, vectorizer, thresholds (no data)."""
 
 import keras
 import numpy as np
@@ -9,7 +9,6 @@ from assignments import sentiment_analysis as sa
 from common.config import parse_config
 from common.datasets import make_vectorizer
 from common.datasets.imdb import standardize_review
-from common.errors import InputError
 
 REVIEWS = [
     "A GREAT movie!<br /><br />Loved it, truly.",
@@ -40,7 +39,7 @@ def test_build_model_output_shape(bidirectional, pooling):
 @pytest.mark.parametrize("bidirectional", [True, False])
 @pytest.mark.parametrize("pooling", ["average", "last"])
 def test_padding_is_masked(bidirectional, pooling):
-    """Trailing padding (id 0) does not change the prediction: LSTM and average skip masked steps."""
+    """Trailing padding (id 0) leaves the prediction unchanged: LSTM and average skip it."""
     short = sa.build_model(
         50, 6, 8, 4, bidirectional, dropout=0.5, pooling=pooling, embedding_dropout=0.3
     )
@@ -192,12 +191,17 @@ def test_quick_config_and_bars():
     assert (
         parse_config(sa.Config, sa.QUICK_OVERRIDES, []).train_samples == 0
     )  # full run: all reviews
-    assert sa.QUICK_BAR[0] == sa.FULL_BAR[0] == "accuracy"
+    assert sa.QUICK_BAR[0][0] == sa.FULL_BAR[0][0] == "accuracy"  # the headline metric
 
 
-def test_bad_validation_split_is_input_error(tmp_path):
-    with pytest.raises(InputError):
-        sa.main(["--validation-split", "1.5", "--output-dir", str(tmp_path / "out")])
+@pytest.mark.parametrize(
+    "flags", [["--validation-split", "1.5"], ["--validation-split", "0"], ["--dropout", "1"]]
+)
+def test_out_of_range_fraction_exits_2_and_writes_nothing(flags, tmp_path, capsys):
+    with pytest.raises(SystemExit) as error:
+        sa.main([*flags, "--output-dir", str(tmp_path / "out")])
+    assert error.value.code == 2
+    assert flags[0] in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
