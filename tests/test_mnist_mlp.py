@@ -153,21 +153,38 @@ def test_figures_and_table():
         "best_epoch": 3,
         "epochs_run": 5,
         "validation_accuracy": 0.9,
+        "validation_loss": 0.35,
         "test_accuracy": 0.91,
         "test_loss": 0.3,
         "train_seconds": 10.0,
         "seconds_per_epoch": 2.0,
     }
     table = mnist_mlp.results_table([result])
-    assert (
-        table.count("\n") == 2
-        and "| baseline | 32 | 1e-3 | no | 0 | 3 / 5 | 0.9000 | 0.9100 |" in table
-    )
+    assert table.count("\n") == 2  # header, rule, one row
+    cells = [cell.strip() for cell in table.splitlines()[2].strip("|").split("|")]
+    assert cells[:11] == [
+        "baseline",
+        "32",
+        "0.001",
+        "False",
+        "0",
+        "3",
+        "5",
+        "0.9000",
+        "0.3500",
+        "0.9100",
+        "0.3000",
+    ]
+    record = mnist_mlp.row_record(result)
+    assert record["name"] == "baseline" and record["test_accuracy"] == 0.91
 
 
 def test_bad_flags_exit_with_code_2(capsys):
     with pytest.raises(SystemExit) as error:
         mnist_mlp.main(["--experiments", "dropout"])
     assert error.value.code == 2
-    with pytest.raises(InputError, match="validation-split"):
-        mnist_mlp.main(["--validation-split", "1.5"])
+    for flags in (["--validation-split", "1.5"], ["--learning-rates", "0"], ["--l2", "-1"]):
+        with pytest.raises(SystemExit) as error:
+            mnist_mlp.main(flags)
+        assert error.value.code == 2
+        assert flags[0] in capsys.readouterr().err
