@@ -13,6 +13,7 @@ from common.datasets.cifar10 import load_cifar10
 from common.datasets.conll2003 import iob1_to_iob2, load_conll2003
 from common.datasets.imdb import load_imdb, make_vectorizer
 from common.datasets.lfw import load_pairs, load_people
+from common.datasets.lyrics_midi import load_lyrics_midi
 from common.datasets.mnist import load_mnist, mnist_flat
 from common.datasets.shakespeare import load_shakespeare
 from common.datasets.sr import load_sr_images
@@ -26,6 +27,7 @@ __all__ = [
     "load_cifar10",
     "load_conll2003",
     "load_imdb",
+    "load_lyrics_midi",
     "load_mnist",
     "load_pairs",
     "load_people",
