@@ -156,14 +156,58 @@ def test_error_figure_shows_only_mistakes():
 # siamese_network
 
 
+def face_pairs(pairs, images=None):
+    """A siamese_network.FacePairs of (row_a, person_a, row_b, person_b) tuples."""
+    a, person_a, b, person_b = (np.asarray(column) for column in zip(*pairs))
+    if images is None:
+        images = np.zeros((int(max(a.max(), b.max())) + 1, 105, 105), np.uint8)
+    labels = (person_a == person_b).astype(np.float32)
+    return siamese_network.FacePairs(images, a, b, labels, person_a, person_b)
+
+
+def test_face_pairs_load_subset_and_photos(tmp_path, empty_cache):
+    fake_lfw(tmp_path)
+    pairs = siamese_network.FacePairs.load("train", tmp_path, crop=150)
+    assert len(pairs) == 4 and pairs.images.shape == (7, 105, 105)
+    assert pairs.person_a.tolist() == ["Ann_Alpha", "Bob_Beta", "Ann_Alpha", "Dee_Delta"]
+    assert pairs.person_b.tolist() == ["Ann_Alpha", "Bob_Beta", "Cid_Gamma", "Bob_Beta"]
+    assert pairs.labels.tolist() == [1.0, 1.0, 0.0, 0.0]
+    photos = pairs.photos()  # Bob_Beta_0002 is in two pairs: one row
+    assert list(photos) == sorted(photos) and len(photos) == 7
+    assert list(photos.values()).count("Ann_Alpha") == 3
+    last_two = pairs.subset([2, 3])
+    assert last_two.images is pairs.images and last_two.labels.tolist() == [0.0, 0.0]
+    assert last_two.a.tolist() == pairs.a[2:].tolist() and last_two.person_b[1] == "Bob_Beta"
+    by_person = last_two.photos_by_person()
+    assert list(by_person) == ["Ann_Alpha", "Bob_Beta", "Cid_Gamma", "Dee_Delta"]
+    assert all(len(rows) == 1 for rows in by_person.values())
+
+
+def test_balanced_tops_up_with_new_mismatched_pairs_of_its_own_photos():
+    pairs = face_pairs([(0, "A", 1, "A"), (2, "B", 3, "B"), (4, "C", 5, "C"), (0, "A", 2, "B")])
+    topped = siamese_network.balanced(pairs, seed=0)
+    assert len(topped) == 6 and topped.labels.sum() == 3 and topped.images is pairs.images
+    assert topped.a[:4].tolist() == pairs.a.tolist()  # the original pairs come first
+    person = pairs.photos()
+    new = list(zip(topped.a[4:].tolist(), topped.b[4:].tolist()))
+    assert all(person[x] != person[y] for x, y in new) and (0, 2) not in new and (2, 0) not in new
+    assert topped.person_a[4:].tolist() == [person[x] for x, _ in new]
+    assert siamese_network.balanced(topped, seed=0).a.tolist() == topped.a.tolist()
+
+
+def test_subsample_keeps_both_kinds_in_file_order():
+    pairs = face_pairs([(2 * k, "A", 2 * k + 1, "A" if k % 2 else "B") for k in range(10)])
+    half = siamese_network.subsample(pairs, 4, seed=0)
+    assert len(half) == 4 and half.labels.sum() == 2 and sorted(half.a) == half.a.tolist()
+    assert siamese_network.subsample(pairs, 0, seed=0) is pairs
+
+
 def test_koch_tower_has_the_papers_shape():
     tower = siamese_network.build_tower(batch_norm=False)
     assert tower.output_shape == (None, 4096)
     assert tower.get_layer("flatten").output.shape[-1] == 9216  # 6 x 6 x 256
     assert tower.count_params() == 38_947_648
-    with_bn = siamese_network.build_tower(
-        batch_norm=True
-    )  # no conv biases, 4 x (gamma, beta, mean, variance)
+    with_bn = siamese_network.build_tower(batch_norm=True)  # no conv biases; 4 BN variables
     assert with_bn.count_params() == 38_947_648 - (64 + 128 + 128 + 256) + 4 * (
         64 + 128 + 128 + 256
     )
@@ -180,23 +224,13 @@ def test_scorer_agrees_with_the_siamese_network():
     via_scorer = scorer.predict([embeddings[:2], embeddings[2:]], verbose=0)
     assert direct.shape == (2, 1)
     np.testing.assert_allclose(direct, via_scorer, rtol=1e-5, atol=1e-6)
-    pairs = siamese_network.pair_scores(
-        tower, scorer, faces[..., 0], np.asarray([0, 1]), np.asarray([2, 3])
-    )
-    np.testing.assert_allclose(
-        pairs, direct.reshape(-1), rtol=1e-5, atol=1e-6
-    )  # (n, 105, 105) images
-    np.testing.assert_allclose(
-        siamese_network.pair_scores(tower, scorer, faces, np.asarray([0, 1]), np.asarray([2, 3])),
-        pairs,
-        rtol=1e-6,
-    )  # (n, 105, 105, 1) images, as the validation callback passes
-    same = siamese.predict(
-        [faces[:1], faces[:1]], verbose=0
-    )  # |e - e| = 0: the score is sigmoid(bias)
-    np.testing.assert_allclose(
-        same.reshape(-1), 1 / (1 + np.exp(-scorer.get_layer("same_person").bias.numpy())), rtol=1e-5
-    )
+    for images in (faces[..., 0], faces):  # (n, 105, 105) and (n, 105, 105, 1) photos
+        pairs = face_pairs([(0, "A", 2, "B"), (1, "C", 3, "D")], images)
+        scores = siamese_network.pair_scores(tower, scorer, pairs)
+        np.testing.assert_allclose(scores, direct.reshape(-1), rtol=1e-5, atol=1e-6)
+    same = siamese.predict([faces[:1], faces[:1]], verbose=0)  # |e - e| = 0: sigmoid(bias)
+    bias = scorer.get_layer("same_person").bias.numpy()
+    np.testing.assert_allclose(same.reshape(-1), 1 / (1 + np.exp(-bias)), rtol=1e-5)
 
 
 def test_saved_siamese_network_loads_and_shares_the_training_weights(tmp_path):
@@ -204,12 +238,14 @@ def test_saved_siamese_network_loads_and_shares_the_training_weights(tmp_path):
 
     tower = siamese_network.build_tower(embedding_dim=16, filters=(4, 4, 4, 4))
     siamese, _ = siamese_network.build_siamese(tower)
-    trainer = siamese_network.with_augmentation(siamese, siamese_network.build_augmentation())
-    assert {id(w) for w in trainer.trainable_weights} == {id(w) for w in siamese.trainable_weights}
+    augmentation = siamese_network.build_augmentation()
+    for all_pairs in (True, False):
+        trainer = siamese_network.build_trainer(siamese, augmentation, all_pairs)
+        assert {id(w) for w in trainer.trainable_weights} == {
+            id(w) for w in siamese.trainable_weights
+        }
     siamese.save(tmp_path / "siamese.keras")
-    loaded = keras.saving.load_model(
-        tmp_path / "siamese.keras"
-    )  # no augmentation inside: it loads without custom objects
+    loaded = keras.saving.load_model(tmp_path / "siamese.keras")  # no augmentation inside
     faces = np.random.default_rng(0).uniform(0, 255, (2, 105, 105, 1)).astype("float32")
     np.testing.assert_allclose(
         loaded.predict([faces[:1], faces[1:]], verbose=0),
@@ -221,90 +257,38 @@ def test_saved_siamese_network_loads_and_shares_the_training_weights(tmp_path):
 def test_split_by_person_keeps_people_apart():
     rng = np.random.default_rng(0)
     names = [f"P{i}" for i in range(40)]
-    pairs = [
-        lfw.Pair(*(names[rng.integers(40)], 1, names[rng.integers(40)], 2)) for _ in range(300)
-    ]
+    pairs = face_pairs(
+        [(2 * i, names[rng.integers(40)], 2 * i + 1, names[rng.integers(40)]) for i in range(300)]
+    )
     train, validation = siamese_network.split_by_person(pairs, 0.2, seed=1)
-    people = lambda rows: {n for i in rows for n in (pairs[i].name_a, pairs[i].name_b)}  # noqa: E731
+
+    def people(rows):
+        return set(pairs.person_a[rows].tolist()) | set(pairs.person_b[rows].tolist())
+
     assert len(train) and len(validation) and not people(train) & people(validation)
     assert len(set(train) | set(validation)) == len(train) + len(validation)
 
 
-def test_sampled_pairs_are_balanced_and_correctly_labelled():
-    image_rows = np.asarray([3, 4, 5, 6, 7, 9])
-    people = np.asarray(["A", "A", "A", "B", "B", "C"])
-    person = dict(zip(image_rows.tolist(), people.tolist()))
-    a, b, labels = siamese_network.sample_pairs(image_rows, people, 11, np.random.default_rng(0))
-    assert (
-        len(a) == len(b) == len(labels) == 11 and labels.sum() == 5 and labels.dtype == np.float32
-    )
-    assert set(a) | set(b) <= set(image_rows.tolist()) and all(x != y for x, y in zip(a, b))
-    assert [float(person[x] == person[y]) for x, y in zip(a, b)] == labels.tolist()
-    many = siamese_network.sample_pairs(image_rows, people, 400, np.random.default_rng(1))
-    matched_people = [person[x] for x, label in zip(many[0], many[2]) if label]
-    assert (
-        0.4 < matched_people.count("A") / 200 < 0.6
-    )  # people are drawn uniformly, not by their number of images
-    with pytest.raises(ValueError, match="two images"):
-        siamese_network.sample_pairs(
-            image_rows[[0, 3, 5]], people[[0, 3, 5]], 4, np.random.default_rng(0)
-        )
-
-
-def test_pair_batches_keep_or_resample_the_pairs():
-    pairs = [lfw.Pair("A", 1, "A", 2), lfw.Pair("A", 1, "B", 1), lfw.Pair("B", 1, "C", 1)]
-    index_a, index_b = np.asarray([0, 0, 2]), np.asarray([1, 2, 3])
-    labels = np.asarray([1.0, 0.0, 0.0], dtype=np.float32)
-    faces = np.arange(4, dtype=np.float32)[:, None, None, None] * np.ones(
-        (4, 105, 105, 1), np.float32
-    )
-    image_rows, people = siamese_network.image_people(pairs, index_a, index_b, np.arange(3))
-    assert image_rows.tolist() == [0, 1, 2, 3] and people.tolist() == ["A", "A", "B", "C"]
-    fixed = siamese_network.PairBatches(
-        faces, index_a, index_b, labels, image_rows, people, 2, resample=False, seed=0
-    )
-    assert len(fixed) == 2
+def test_pair_batches_show_every_fixed_pair_once_an_epoch():
+    faces = np.arange(4, dtype=np.float32)[:, None, None] * np.ones((4, 105, 105), np.float32)
+    pairs = face_pairs([(0, "A", 1, "A"), (0, "A", 2, "B"), (2, "B", 3, "C")], faces)
+    batches = siamese_network.PairBatches(pairs, 2, seed=0)
+    assert len(batches) == 2
     seen = set()
-    for index in range(len(fixed)):
-        (face_a, face_b), y = fixed[index]
+    for index in range(len(batches)):
+        (face_a, face_b), y = batches[index]
+        assert face_a.shape[1:] == (105, 105, 1) and face_a.dtype == np.float32
         seen |= {
             (int(p), int(q), float(t)) for p, q, t in zip(face_a[:, 0, 0, 0], face_b[:, 0, 0, 0], y)
         }
     assert seen == {(0, 1, 1.0), (0, 2, 0.0), (2, 3, 0.0)}
-    fresh = siamese_network.PairBatches(
-        faces, index_a, index_b, labels, image_rows, people, 4, resample=True, seed=0
-    )
-    (face_a, face_b), y = fresh[0]
-    assert len(y) == 3 and y.sum() == 1
-    assert all(
-        (people[int(p)] == people[int(q)]) == bool(t)
-        for p, q, t in zip(face_a[:, 0, 0, 0], face_b[:, 0, 0, 0], y)
-    )
-
-
-def test_people_images_adds_the_photos_the_pairs_leave_out(tmp_path, empty_cache):
-    fake_lfw(tmp_path)
-    images, index_a, index_b, labels, pairs = lfw.load_pairs("train", tmp_path, size=105, crop=150)
-    pool = siamese_network.image_people(pairs, index_a, index_b, np.arange(len(pairs)))
-    grown, (rows, people) = siamese_network.add_people_images(
-        images, pairs, index_a, index_b, pool, tmp_path, 150
-    )
-    assert len(grown) == len(images) + 1 and np.array_equal(
-        grown[: len(images)], images
-    )  # only Dee_Delta_0002 was missing
-    assert rows.tolist() == [*pool[0].tolist(), len(images)] and people[-1] == "Dee_Delta"
-    assert abs(float(grown[-1].mean()) - (40 * 3 + 20)) < 3  # Dee_Delta's second photo (see `face`)
 
 
 def test_people_batches_hold_two_photos_of_each_person():
-    image_rows = np.arange(9)
-    people = np.asarray(
-        ["A", "A", "A", "B", "B", "C", "D", "D", "E"]
-    )  # C and E have one photo: never drawn
-    faces = np.arange(9, dtype=np.float32)[:, None, None, None] * np.ones(
-        (9, 105, 105, 1), np.float32
-    )
-    batches = siamese_network.PeopleBatches(faces, image_rows, people, 2, steps=3, seed=0)
+    people = np.asarray(["A", "A", "A", "B", "B", "C", "D", "D", "E"])  # C, E: one photo
+    by_person = {p: np.flatnonzero(people == p) for p in sorted(set(people))}
+    faces = np.arange(9, dtype=np.float32)[:, None, None] * np.ones((9, 105, 105), np.float32)
+    batches = siamese_network.PeopleBatches(faces, by_person, 2, steps=3, seed=0)
     assert len(batches) == 3
     drawn = set()
     for index in range(len(batches)):
@@ -320,7 +304,7 @@ def test_people_batches_hold_two_photos_of_each_person():
 def test_all_pairs_trainer_scores_every_pair_like_the_siamese_network():
     tower = siamese_network.build_tower(embedding_dim=8, filters=(4, 4, 4, 4))
     siamese, _ = siamese_network.build_siamese(tower)
-    trainer = siamese_network.build_all_pairs_trainer(siamese)
+    trainer = siamese_network.build_trainer(siamese)
     faces = np.random.default_rng(0).uniform(0, 255, (3, 105, 105, 1)).astype("float32")
     matrix = trainer.predict(faces, verbose=0)
     assert matrix.shape == (3, 3, 1)
@@ -342,24 +326,38 @@ def test_best_threshold_separates_separable_scores():
     assert 0.3 < threshold <= 0.6
 
 
-def test_one_shot_tasks_and_accuracy():
-    pairs = [lfw.Pair("A", 1, "A", 2), lfw.Pair("B", 1, "B", 2)]
-    pool_rows = np.arange(8)
-    pool_people = ["A", "A", "B", "B", "C", "D", "E", "F"]
-    tasks = siamese_network.one_shot_tasks(
-        pairs, [0, 2], [1, 3], pool_rows, pool_people, n_way=5, seed=0
+@pytest.mark.parametrize("seed", range(5))
+def test_best_threshold_is_the_lowest_most_accurate_midpoint(seed):
+    """The ROC-curve threshold equals a search over every midpoint (ties: the lowest)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, 60).astype(np.float32)
+    scores = np.round(rng.uniform(0, 1, 60) + 0.3 * labels, 1).astype(np.float32)  # many ties
+    values = np.unique(scores)
+    midpoints = np.concatenate(
+        [[values[0] - 1e-6], (values[:-1] + values[1:]) / 2, [values[-1] + 1e-6]]
     )
-    assert tasks.shape == (2, 6) and tasks[:, 1].tolist() == [1, 3]
-    for task, person in zip(
-        tasks, "AB"
-    ):  # the other candidates are distinct people other than the query's
-        others = [pool_people[r] for r in task[2:]]
-        assert person not in others and len(set(others)) == 4
+    accuracies = [np.mean((scores >= t) == (labels == 1)) for t in midpoints]
+    expected = float(midpoints[int(np.argmax(accuracies))])
+    assert siamese_network.best_threshold(labels, scores) == expected
+    assert siamese_network.accuracy(labels, scores, expected) == max(accuracies)
+
+
+def test_one_shot_tasks_and_accuracy():
+    pairs = face_pairs(
+        [(0, "A", 1, "A"), (2, "B", 3, "B"), (4, "C", 5, "D"), (6, "E", 7, "F")]
+    )  # photos 4-7: other people, candidates only
+    person = pairs.photos()
+    tasks = siamese_network.one_shot_tasks(pairs, n_way=5, seed=0)
+    assert (
+        tasks.shape == (2, 6) and tasks[:, 0].tolist() == [0, 2] and tasks[:, 1].tolist() == [1, 3]
+    )
+    for task, query in zip(tasks, "AB"):  # the other candidates: distinct people, not the query's
+        others = [person[r] for r in task[2:]]
+        assert query not in others and len(set(others)) == 4
+    assert len(siamese_network.one_shot_tasks(pairs, n_way=7, seed=0)) == 0  # only 5 others
     constant = lambda a, b: np.zeros(len(a))  # noqa: E731
     assert siamese_network.one_shot_accuracy(tasks, constant) == pytest.approx(1 / 5)
-    oracle = lambda a, b: np.asarray(
-        [pool_people[i] == pool_people[j] for i, j in zip(a, b)], float
-    )  # noqa: E731
+    oracle = lambda a, b: np.asarray([person[i] == person[j] for i, j in zip(a, b)], float)  # noqa: E731
     assert siamese_network.one_shot_accuracy(tasks, oracle) == 1.0
 
 
@@ -370,26 +368,27 @@ def test_pixel_similarity_prefers_the_same_image():
     assert np.argmax(scores) == 0
 
 
-def test_people_images_need_resampled_pairs(tmp_path):
-    with pytest.raises(InputError, match="--train-images people"):
-        siamese_network.main(
-            [
-                "--train-images",
-                "people",
-                "--pairs",
-                "file",
-                "--data-dir",
-                str(tmp_path),
-                "--output-dir",
-                str(tmp_path / "out"),
-            ]
-        )
-    assert not (tmp_path / "out").exists()
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--dropout", "1.5"],
+        ["--validation-people", "0.5"],
+        ["--crop", "300"],
+        ["--pairs", "resample"],
+    ],
+)
+def test_bad_flags_exit_2_before_loading(tmp_path, capsys, flags):
+    output = tmp_path / "out"
+    with pytest.raises(SystemExit) as stop:
+        siamese_network.main([*flags, "--data-dir", str(tmp_path), "--output-dir", str(output)])
+    assert stop.value.code == 2 and flags[0] in capsys.readouterr().err
+    assert not output.exists()
 
 
-def test_bad_dropout_is_an_input_error_before_loading(tmp_path):
-    with pytest.raises(InputError, match="--dropout"):
+def test_filters_need_four_numbers(tmp_path):
+    output = tmp_path / "out"
+    with pytest.raises(InputError, match="--filters takes 4 numbers"):
         siamese_network.main(
-            ["--dropout", "1.5", "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")]
+            ["--filters", "8", "8", "--data-dir", str(tmp_path), "--output-dir", str(output)]
         )
-    assert not (tmp_path / "out").exists()
+    assert not output.exists()
