@@ -26,18 +26,17 @@ def test_quick_mode_reaches_its_bar(name, data_dir, tmp_path):
 
     saved = json.loads((output / "metrics.json").read_text())
     assert saved["assignment"] == name and saved["mode"] == "quick"
-    bar = module.QUICK_BAR
-    assert saved["bar"]["metric"] == bar[0] and saved["bar"]["value"] == bar[2]
-    value = saved["metrics"][bar[0]]
-    assert record["passed"] and saved["passed"], (
-        f"{name}: {bar[0]} = {value}, bar {bar[1]} {bar[2]}"
-    )
+    conditions = bar_conditions(module.QUICK_BAR)
+    assert saved["headline"]["metric"] == conditions[0][0]
+    assert [(c["metric"], c["comparison"], c["value"]) for c in saved["bar"]["conditions"]] == [
+        (n, c, v) for n, c, v in conditions
+    ]
+    assert record["passed"] and saved["passed"], f"{name}: {saved['bar']['conditions']}"
     files = {path.name for path in output.iterdir()}
     assert "history.csv" in files
     assert any(f.endswith(".png") for f in files), files
     assert any(f.endswith(".keras") for f in files), files
     assert not any(f.startswith(".") for f in files), files  # no temporary leftovers
-    for path in output.glob(
-        "*.keras"
-    ):  # every saved model loads back with the module imported, no custom_objects
+    # every saved model loads back with the module imported, no custom_objects
+    for path in output.glob("*.keras"):
         assert isinstance(keras.saving.load_model(path), keras.Model), path
