@@ -75,6 +75,33 @@ def test_corrupt_or_empty_archive_is_an_input_error(tmp_path, empty_cache):
         lyrics_midi.extract_midi(garbage)
 
 
+def test_loader_reads_a_data_folder_and_matches_train_and_test_songs(tmp_path, empty_cache):
+    folder = tmp_path / "lyrics_midi"
+    folder.mkdir()
+    (folder / "lyrics_train_set.csv").write_text(CSV + "elton john,candle in the wind,again &,,\n")
+    (folder / "lyrics_test_set.csv").write_text("cat stevens, moonshadow, i'm bein' followed &\n")
+    song = io.BytesIO()
+    tiny_midi().write(song)
+    with tarfile.open(folder / "midi_files.tar.xz", "w:xz") as archive:
+        for name in ("midi_files/Elton_John_-_Candle_in_the_Wind.mid",
+                     "midi_files/Cat_Stevens_-_Morning_Has_Broken.mid",
+                     "midi_files/test/Cat_Stevens_-_Moonshadow.mid"):  # fmt: skip
+            member = tarfile.TarInfo(name)
+            member.size = len(song.getvalue())
+            archive.addfile(member, io.BytesIO(song.getvalue()))
+    data = lyrics_midi.load_lyrics_midi(tmp_path)
+    assert [s.title for s in data.train] == [
+        "candle in the wind",
+        "moonshadow",
+        "morning has broken",
+    ]
+    assert data.duplicates == ["elton john - candle in the wind"]
+    assert [s.name for s in data.unmatched] == ["cat stevens - moonshadow"]  # its file is in test/
+    assert data.test[0].midi.name == "Cat_Stevens_-_Moonshadow.mid"
+    assert data.test[0].midi.parent.name == "test" and len(data.midi_files) == 3
+    assert empty_cache in data.test[0].midi.parents and len(data.archive_key) == 16
+
+
 def tiny_midi() -> pretty_midi.PrettyMIDI:
     """4 s at 120 bpm: a C-E-G-C piano line, 20 sung A4 notes from 2 s to 4 s, a kick a second."""
     song = pretty_midi.PrettyMIDI(initial_tempo=120.0)
