@@ -253,8 +253,11 @@ if __name__ == "__main__":
 #
 # | mode  | latent 16 BCE / MSE | latent 32 BCE / MSE | latent 64 BCE / MSE | time |
 # |-------|---------------------|---------------------|---------------------|------|
-# | quick | 0.153 / 0.0292      | 0.125 / 0.0197      | 0.101 / 0.0120      | 42 s (whole process, idle machine) |
-# | full  | 0.126 / 0.0207      | 0.092 / 0.0097      | 0.072 / 0.0037      | 9.0 min wall on a shared machine, 5.5 min CPU |
+# | quick | 0.153 / 0.0292      | 0.125 / 0.0197      | 0.101 / 0.0120      | 42 s   |
+# | full  | 0.126 / 0.0207      | 0.092 / 0.0097      | 0.072 / 0.0037      | 9 min  |
+#
+# Times: quick, the whole process on the idle machine; full, 9.0 min wall on a
+# shared machine, 5.5 min of CPU.
 #
 # Bars: quick, latent-32 test BCE <= 0.16; full, latent-32 test BCE <= 0.100.
 #

@@ -136,7 +136,11 @@ def hardware() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {system}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def versions() -> str:
@@ -158,7 +162,8 @@ def markdown(rows: list[dict], started: str, load: tuple[float, float]) -> str:
         f"- Date: {started}",
         f"- Hardware: {hardware()}",
         f"- Versions: {versions()}",
-        f"- Load average (1 min) at start / end: {load[0]:.1f} / {load[1]:.1f}. The 2 cores were shared",
+        f"- Load average (1 min) at start / end: {load[0]:.1f} / {load[1]:.1f}. "
+        "The 2 cores were shared",
         "  with other jobs while this ran, so wall times are upper bounds; CPU seconds",
         "  are the steadier figure.",
         "",
@@ -166,14 +171,18 @@ def markdown(rows: list[dict], started: str, load: tuple[float, float]) -> str:
         '"cached" = a new process reading the cache. RSS is the process peak',
         '(TensorFlow included); "after import" is the peak before the model loads.',
         "",
-        "| model | load | load wall s | load CPU s | peak RSS after import MiB | peak RSS after load MiB | first use | first use wall s | first use CPU s | cache MiB | import wall s |",
+        "| model | load | load wall s | load CPU s | peak RSS after import MiB "
+        "| peak RSS after load MiB | first use | first use wall s | first use CPU s "
+        "| cache MiB | import wall s |",
         "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
             f"| {row['model']} | {row['phase']} | {row['load_s']:.1f} | {row['load_cpu_s']:.1f} | "
-            f"{row['rss_import_mb']:.0f} | {row['rss_load_mb']:.0f} | {FIRST_USE[row['model']]} -> {row['result']!r} | "
-            f"{row['first_use_s']:.1f} | {row['first_use_cpu_s']:.1f} | {row['cache_mb']:.0f} | {row['import_s']:.1f} |"
+            f"{row['rss_import_mb']:.0f} | {row['rss_load_mb']:.0f} | "
+            f"{FIRST_USE[row['model']]} -> {row['result']!r} | "
+            f"{row['first_use_s']:.1f} | {row['first_use_cpu_s']:.1f} | {row['cache_mb']:.0f} | "
+            f"{row['import_s']:.1f} |"
         )
     lines += [
         "",

@@ -130,7 +130,8 @@ def test_run_all_unknown_only_name_exits_2(tmp_path):
     )
     assert result.returncode == 2
     assert error_lines(result) == [
-        f"run_all.py: error: unknown assignment 'nonsense'; choose from: {', '.join(run_all.built_assignments())}"
+        "run_all.py: error: unknown assignment 'nonsense'; "
+        f"choose from: {', '.join(run_all.built_assignments())}"
     ]
     assert not (tmp_path / "runs").exists()
 

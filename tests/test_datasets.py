@@ -57,7 +57,8 @@ def write_imdb(folder, per_class=3):
                     add_member(
                         bundle,
                         f"aclImdb/{split}/{label}/{i}_{1 if label == 'neg' else 9}.txt",
-                        f"A {label} review number {i}.<br /><br />{'Great!' if label == 'pos' else 'Awful.'}",
+                        f"A {label} review number {i}.<br /><br />"
+                        f"{'Great!' if label == 'pos' else 'Awful.'}",
                     )
 
 
@@ -137,7 +138,8 @@ def test_load_shakespeare_and_gutenberg_stripping(tmp_path, empty_cache):
         "First Citizen:\r\nBefore we proceed\n"
     )
     (tmp_path / "shakespeare" / "sonnets.txt").write_text(
-        "Gutenberg header\n*** START OF THE PROJECT GUTENBERG EBOOK ***\nI\nFrom fairest creatures\n*** END OF THE PROJECT ***\nlicence"
+        "Gutenberg header\n*** START OF THE PROJECT GUTENBERG EBOOK ***\nI\n"
+        "From fairest creatures\n*** END OF THE PROJECT ***\nlicence"
     )
     assert load_shakespeare("tiny_shakespeare", tmp_path) == "First Citizen:\nBefore we proceed\n"
     assert load_shakespeare("sonnets", tmp_path) == "I\nFrom fairest creatures\n"

@@ -2,10 +2,8 @@
 
 import shutil
 import subprocess
-import sys
 
 import pytest
-
 from conftest import ROOT
 
 
