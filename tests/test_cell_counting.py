@@ -1,4 +1,4 @@
-"""Cell counting: the cells loader on a tiny fake archive, density maps, the pipeline, the builders, the loss."""
+"""Cell counting: the loader on a tiny fake archive, density maps, pipeline, builders, loss."""
 
 import io
 import zipfile
@@ -19,7 +19,7 @@ def png_bytes(array: np.ndarray) -> bytes:
 
 
 def write_cells_zip(folder, dot_positions, size=32):
-    """A cells.zip in the VGG layout: cells/NNNcell.png and cells/NNNdots.png (one red pixel per cell)."""
+    """A cells.zip in the VGG layout: cells/NNNcell.png, cells/NNNdots.png (red pixel: a cell)."""
     (folder / "cells").mkdir(parents=True)
     rng = np.random.default_rng(0)
     with zipfile.ZipFile(folder / "cells" / "cells.zip", "w") as bundle:
@@ -128,7 +128,7 @@ def test_baseline_regressor_shapes_and_initial_count():
 def test_deeper_regressor_is_deeper():
     baseline = cell_counting.build_count_regressor((32, 64, 128))
     deeper = cell_counting.build_deeper_regressor((8, 16, 32, 64, 128))
-    conv_layers = lambda m: [l for l in m.layers if l.__class__.__name__ == "Conv2D"]  # noqa: E731
+    conv_layers = lambda m: [x for x in m.layers if x.__class__.__name__ == "Conv2D"]
     assert len(conv_layers(deeper)) == 10 > len(conv_layers(baseline)) == 3
     assert tuple(deeper(np.random.rand(2, 64, 64, 3).astype("float32")).shape) == (2, 1)
 
@@ -189,6 +189,23 @@ def test_bad_crop_size_is_input_error_before_loading_data(tmp_path):
             ]
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_crop_size_above_the_image_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as error:
+        cell_counting.main(["--crop-size", "512", "--output-dir", str(tmp_path / "out")])
+    assert error.value.code == 2 and "--crop-size" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_results_tables_and_bars():
+    data = {"c_train": np.array([10.0, 30.0]), "c_val": np.array([12.0, 40.0])}
+    metrics = {"mean_predictor_mae": 11.0, "unet_mae": 1.5}
+    table, per_image = cell_counting.results_tables(metrics, {"unet": np.array([11.0, 41.5])}, data)
+    assert "predict the training mean (20.0)" in table and "11.00" in table and "1.50" in table
+    assert "181" in per_image and "41.5" in per_image
+    assert cell_counting.QUICK_BAR[0] == ("unet_mae", "<", "mean_predictor_mae")
+    assert [c[0] for c in cell_counting.FULL_BAR] == ["unet_mae", "baseline_mae"]
 
 
 def test_training_crops_are_fresh_every_epoch():
