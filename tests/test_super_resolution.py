@@ -1,4 +1,4 @@
-"""Super-resolution: the SR image-folder loader, the x2 degradation, SRCNN, the losses and metrics, on tiny inputs."""
+"""Super-resolution on tiny inputs: image-folder loader, x2 degradation, SRCNN, losses, metrics."""
 
 import numpy as np
 import pytest
@@ -198,3 +198,20 @@ def test_patches_are_fresh_every_epoch():
         np.testing.assert_allclose(
             y.numpy(), x.numpy() * 0.5
         )  # same crop, flips and rotation for both
+
+
+def test_evaluate_all_gives_the_bar_metrics_and_tables():
+    from common.reporting import bar_conditions
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for _ in range(2)]
+    models = {"SRCNN-MSE": sr_assignment.build_srcnn(name="srcnn_mse")}
+    metrics, per_image, tables = sr_assignment.evaluate_all({"CSet5": images}, models, scale=2)
+    for name, _, value in bar_conditions(sr_assignment.FULL_BAR):
+        assert name in metrics and (not isinstance(value, str) or value in metrics)
+    gain = metrics["cset5_mse_psnr_y"] - metrics["cset5_bicubic_psnr_y"]
+    assert metrics["cset5_y_psnr_gain_mse"] == pytest.approx(gain)
+    assert len(per_image["CSet5"]["bicubic"]) == 2
+    assert (
+        "**CSet5** (x2, 2 images)" in tables and "SRCNN-MSE" in tables and "PSNR Y (dB)" in tables
+    )
