@@ -153,6 +153,43 @@ def test_error_figure_shows_only_mistakes():
     assert "1 of 3" in figure._suptitle.get_text()
 
 
+def test_fine_tuning_rows_follow_the_flags():
+    config = transfer_learning.Config()
+    plans = transfer_learning.fine_tunings(config)
+    assert [(p.key, p.start, p.augment) for p in plans] == [
+        ("finetuned_augmented", "frozen_augmented", True),
+        ("finetuned", "frozen_weighted", False),
+    ]
+    quick = transfer_learning.Config(plain_finetune=False)
+    assert [p.key for p in transfer_learning.fine_tunings(quick)] == ["finetuned_augmented"]
+    plain = transfer_learning.Config(augment=False, plain_finetune=False)
+    assert [p.key for p in transfer_learning.fine_tunings(plain)] == ["finetuned"]
+
+
+def test_transfer_bars_name_real_metrics():
+    assert transfer_learning.QUICK_BAR[0][0] == transfer_learning.FULL_BAR[0][0] == "test_accuracy"
+    assert ("test_accuracy", ">=", "majority_class_accuracy") in transfer_learning.QUICK_BAR
+
+
+@pytest.mark.parametrize(
+    "flags", [["--dropout", "1.5"], ["--test-fraction", "0.7"], ["--validation-fraction", "0"]]
+)
+def test_transfer_out_of_range_flags_exit_2(flags, tmp_path, capsys):
+    with pytest.raises(SystemExit) as error:
+        transfer_learning.main([*flags, "--output-dir", str(tmp_path / "out")])
+    assert error.value.code == 2 and flags[0] in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_transfer_fractions_checked_before_loading(tmp_path):
+    flags = ["--validation-fraction", "0.45", "--test-fraction", "0.45"]
+    with pytest.raises(InputError, match="must be < 0.9"):
+        transfer_learning.main(
+            [*flags, "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")]
+        )
+    assert not (tmp_path / "out").exists()
+
+
 # siamese_network
 
 
