@@ -356,3 +356,13 @@ def test_question_words_and_breakdown():
     rows = qa.breakdown(scores, ["who", "who", "what"], ["what", "who", "when"])
     assert [r["group"] for r in rows] == ["what", "who"]
     assert rows[1]["questions"] == 2 and rows[1]["EM"] == 50.0 and rows[1]["F1"] == 75.0
+
+
+def test_keep_answerless_and_sample_are_seeded():
+    windows = {"start_positions": np.array([0, 3, 0, 5, 0]), "token_ids": np.arange(5)}
+    assert list(qa.keep_answerless(windows, 0.0, seed=1)["token_ids"]) == [1, 3]
+    assert len(qa.keep_answerless(windows, 1.0, seed=1)["token_ids"]) == 5
+    items = articles()
+    assert qa.sample(items, 0, seed=2) == items
+    assert qa.sample(items, 7, seed=2) == qa.sample(items, 7, seed=2)
+    assert [e.id for e in qa.sample(items, 7, seed=2)] != [e.id for e in items[:7]]
