@@ -57,6 +57,7 @@ import os
 import re
 import string
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -387,8 +388,6 @@ def keep_answerless(windows: dict, share: float, seed: int) -> dict:
 
 def train_model(config: Config, run: Run, encoder, length: int, windows: dict, validation: dict):
     """Fine-tune a new span extractor; return (model, history, {sequences per wall/CPU second})."""
-    import time
-
     windows, validation = (
         keep_answerless(w, config.answerless_windows, config.seed) for w in (windows, validation)
     )
@@ -454,8 +453,9 @@ def decode_answers(start_logits, end_logits, windows: dict, contexts, n_best=20,
         starts = np.where(inside, start_logits[row], -np.inf)
         ends = np.where(inside, end_logits[row], -np.inf)
         offsets = windows["offsets"][row]
+        best_ends = np.argsort(-ends)[:n_best]
         for s in np.argsort(-starts)[:n_best]:
-            for e in np.argsort(-ends)[:n_best]:
+            for e in best_ends:
                 score = starts[s] + ends[e]
                 if inside[s] and inside[e] and s <= e < s + max_tokens and score > best[example][0]:
                     best[example] = (score, contexts[example][offsets[s, 0] : offsets[e, 1]])
