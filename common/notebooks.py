@@ -13,6 +13,7 @@ cell, just before the repository-root lines, or replaced where they are.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -56,6 +57,9 @@ def notebook_text(script: Path) -> str:
     import jupytext
 
     notebook = jupytext.read(script)
+    for index, cell in enumerate(notebook.cells):  # stable ids: the same script, the same file
+        digest = hashlib.sha1(cell.source.encode()).hexdigest()[:8]
+        cell.id = f"{index:03d}-{digest}"
     notebook.metadata["kernelspec"] = KERNELSPEC
     notebook.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
     return jupytext.writes(notebook, fmt="ipynb")

@@ -1,4 +1,4 @@
-"""LFW loader (on a tiny fake LFW-a archive), transfer_learning and siamese_network builders and helpers."""
+"""LFW loader (on a tiny fake LFW-a archive), transfer_learning and siamese_network builders."""
 
 import io
 import tarfile
@@ -24,7 +24,7 @@ def face(value: int) -> bytes:
 
 
 def fake_lfw(folder, with_pairs=True):
-    """<folder>/lfw/lfwa.tar.gz in the LFW-a layout (lfw2/<Name>/<Name>_NNNN.jpg) and view-1 pair files."""
+    """<folder>/lfw/lfwa.tar.gz in the LFW-a layout (lfw2/<Name>/<Name>_NNNN.jpg), view-1 pairs."""
     (folder / "lfw").mkdir(parents=True)
     with tarfile.open(folder / "lfw" / "lfwa.tar.gz", "w:gz") as bundle:
         for p, (name, count) in enumerate(PEOPLE.items()):
