@@ -47,7 +47,9 @@
 # Keras 3 with the TensorFlow backend for the two neural networks; gensim
 # for word2vec, scikit-learn for the linear models and t-SNE. `common.lyrics`
 # holds the lyrics cleaning, tokenising and word-vector helpers that
-# `lyrics_generation.py` shares.
+# `lyrics_generation.py` shares. In Colab the first lines fetch the
+# repository and the packages Colab lacks (about 350 MB); elsewhere they do
+# nothing.
 
 # %%
 """Word embeddings on song lyrics: word2vec windows, sentiment regression, genre classifiers."""
@@ -59,6 +61,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Colab only: fetch the repository and what Colab lacks (README, 'Colab').
+if "google.colab" in sys.modules and not any(
+    (p / "common").is_dir() for p in (Path.cwd(), *Path.cwd().parents)
+):
+    os.system("git clone -q --depth 1 https://github.com/keras-assignments/keras-assignments")
+    os.chdir("keras-assignments")
+    os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
 
