@@ -19,7 +19,7 @@ from conftest import ROOT
 from assignments import lyrics_generation as lg
 from common import midi
 from common.datasets import lyrics_midi
-from common.errors import InputError
+from common.errors import DatasetNotFoundError, InputError
 from common.textgen import NGramModel, generate, sample_next, text_scores, window_cosine
 
 CSV = (
@@ -100,6 +100,23 @@ def test_loader_reads_a_data_folder_and_matches_train_and_test_songs(tmp_path, e
     assert data.test[0].midi.name == "Cat_Stevens_-_Moonshadow.mid"
     assert data.test[0].midi.parent.name == "test" and len(data.midi_files) == 3
     assert empty_cache in data.test[0].midi.parents and len(data.archive_key) == 16
+
+
+def test_missing_data_offline_names_the_files_and_urls(tmp_path, empty_cache, monkeypatch):
+    for variable in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")  # no network
+    (tmp_path / "lyrics_midi").mkdir()
+    with pytest.raises(DatasetNotFoundError) as error:
+        lyrics_midi.load_lyrics_midi(tmp_path)
+    message = str(error.value)
+    assert "lyrics_midi/lyrics_train_set.csv" in message and lyrics_midi.RAW_URL in message
+    (tmp_path / "lyrics_midi" / "lyrics_train_set.csv").write_text(CSV)
+    (tmp_path / "lyrics_midi" / "lyrics_test_set.csv").write_text(CSV)
+    with pytest.raises(DatasetNotFoundError) as error:
+        lyrics_midi.load_lyrics_midi(tmp_path)
+    message = str(error.value)
+    assert "lyrics_midi/midi_files.tar.xz" in message and lyrics_midi.ARCHIVE_URL in message
+    assert "\n" not in message
 
 
 def tiny_midi() -> pretty_midi.PrettyMIDI:
