@@ -10,6 +10,10 @@ question answering):
 - `tokenize_words(...)`: pre-split words (NER) -> padded token ids, masks,
   word ids, and labels on each word's first subtoken with a 0/1 sample weight
   that leaves inner subtokens, special tokens and padding out of the loss.
+- `length_batches`, `bucketed_dataset`, `predict_bucketed`: batches of
+  similar length cut to their longest row (a multiple of 8), for training
+  (tf.data, reshuffled every epoch) and prediction: short texts padded to a
+  long `sequence_length` cost only their own length.
 - `tokenize_pairs(...)`: (question, context) pairs with `max_length` and a
   document stride (QA) -> one row per window, with offsets into the context,
   the example each window came from and, given answers, the start / end token.
@@ -42,12 +46,15 @@ __all__ = [
     "NO_WEIGHT_DECAY",
     "Encoder",
     "WarmupLinearDecay",
+    "bucketed_dataset",
     "choose_sequence_length",
     "finetuning_optimizer",
+    "length_batches",
     "length_figure",
     "load_encoder",
     "load_tokenizer",
     "per_word",
+    "predict_bucketed",
     "token_lengths",
     "tokenize_pairs",
     "tokenize_words",
@@ -482,6 +489,111 @@ def tokenize_pairs(
                 batch["start_positions"][row] = positions[np.flatnonzero(token_ends > start)[0]]
                 batch["end_positions"][row] = positions[np.flatnonzero(token_starts < end)[-1]]
     return batch
+
+
+# --------------------------------------------------------------------------
+# Batches of similar length: training pipeline and predictions
+# --------------------------------------------------------------------------
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, rng=None) -> list[np.ndarray]:
+    """Row indices in batches of similar length.
+
+    Without `rng`: rows sorted by length (stable), then cut into batches. With
+    a numpy Generator `rng`: rows shuffled, sorted by length within pools of
+    50 batches, and the batches shuffled, so epochs differ but padding stays low.
+
+    Returns:
+      int arrays of at most `batch_size` row indices; every row exactly once.
+    """
+    lengths = np.asarray(lengths)
+    order = rng.permutation(len(lengths)) if rng is not None else np.arange(len(lengths))
+    batches, pool = [], 50 * batch_size
+    for start in range(0, len(order), pool):
+        chunk = order[start : start + pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    if rng is not None:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def _cut(batch: Mapping[str, np.ndarray], rows: np.ndarray, keys) -> dict:
+    """The arrays `keys` at `rows`, cut to their longest row rounded up to a multiple of 8."""
+    width = int(np.ceil(batch["padding_mask"][rows].sum(axis=1).max() / 8) * 8)
+    return {key: batch[key][rows, : max(width, 8)] for key in keys}
+
+
+def bucketed_dataset(
+    batch: Mapping[str, np.ndarray],
+    feature_keys: Sequence[str],
+    batch_size: int,
+    seed: int = 0,
+    label_key: str = "labels",
+    weight_key: str | None = "sample_weight",
+):
+    """A `tf.data.Dataset` of `(features, labels[, sample weights])` in batches of similar length.
+
+    Each batch is cut to its longest row (`length_batches`; a new order every
+    epoch), so its shape is `(<= batch_size, width)` with width a multiple of
+    8; the dataset's spec has `None` for both, so Keras traces its train step
+    once. tf.data's autotuning is off: its teardown at each epoch boundary
+    stalled 8-10 s on this CPU.
+
+    Args:
+      batch: a `tokenize_words` result with labels (or any dict of
+        `(n, sequence_length)` arrays with `padding_mask`).
+      feature_keys: the model's input names (`Encoder.input_names`).
+      label_key, weight_key: the target and sample-weight arrays (no weights: None).
+    """
+    import tensorflow as tf
+
+    lengths = batch["padding_mask"].sum(axis=1)
+    rng = np.random.default_rng(seed)
+    keys = [*feature_keys, label_key] + ([weight_key] if weight_key else [])
+
+    def generate():
+        for rows in length_batches(lengths, batch_size, rng):
+            part = _cut(batch, rows, keys)
+            features = {key: part[key] for key in feature_keys}
+            if weight_key:
+                yield features, part[label_key], part[weight_key]
+            else:
+                yield features, part[label_key]
+
+    def spec(key):
+        return tf.TensorSpec((None, None), tf.as_dtype(batch[key].dtype))
+
+    signature = ({key: spec(key) for key in feature_keys}, spec(label_key))
+    if weight_key:
+        signature += (spec(weight_key),)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    return dataset.with_options(options)
+
+
+def predict_bucketed(model, batch: Mapping[str, np.ndarray], batch_size: int = 128) -> np.ndarray:
+    """`model`'s per-token outputs for every row, in batches of similar length.
+
+    Args:
+      model: a Keras model whose inputs are named like keys of `batch` and
+        whose output is `(rows, width, ...)` for `(rows, width)` inputs.
+      batch: a `tokenize_words` / `tokenize_pairs` result.
+
+    Returns:
+      float32 `(n, sequence_length, ...)`; positions past each batch's width are 0.
+    """
+    names = list(model.input.keys()) if isinstance(model.input, dict) else list(model.input_names)
+    outputs = None
+    for rows in length_batches(batch["padding_mask"].sum(axis=1), batch_size):
+        part = np.asarray(model.predict_on_batch(_cut(batch, rows, names)))
+        if outputs is None:
+            outputs = np.zeros((*batch["padding_mask"].shape, *part.shape[2:]), dtype="float32")
+        outputs[rows, : part.shape[1]] = part
+    if outputs is None:
+        return np.zeros((*batch["padding_mask"].shape, 0), dtype="float32")
+    return outputs
 
 
 # --------------------------------------------------------------------------

