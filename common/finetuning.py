@@ -570,7 +570,8 @@ def bucketed_dataset(
     options = tf.data.Options()
     options.autotune.enabled = False
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
-    return dataset.with_options(options)
+    batches = len(length_batches(lengths, batch_size))  # known length: Keras counts the steps
+    return dataset.apply(tf.data.experimental.assert_cardinality(batches)).with_options(options)
 
 
 def predict_bucketed(model, batch: Mapping[str, np.ndarray], batch_size: int = 128) -> np.ndarray:

@@ -207,7 +207,9 @@ def test_bucketed_dataset_and_predictions(tokenizer):
     )
     keys = ("token_ids", "segment_ids", "padding_mask")
     widths = []
-    for features, labels, weights in finetuning.bucketed_dataset(batch, keys, 2, seed=0):
+    dataset = finetuning.bucketed_dataset(batch, keys, 2, seed=0)
+    assert len(dataset) == 2
+    for features, labels, weights in dataset:
         assert set(features) == set(keys) and weights.dtype == "float32"
         widths.append(int(labels.shape[1]))
     assert sorted(widths) == [8, 24]  # (1, 2 words) and (3, 20 words), cut to multiples of 8
