@@ -509,7 +509,9 @@ def ask(config: Config) -> dict:
     for rank, (i, score) in enumerate(ranked, 1):
         c = chunks[i]
         where = f"{c.title}, paragraphs {c.first_paragraph + 1}-{c.last_paragraph + 1}"
-        print(f"[{rank}] {where}, score {score:.4f}\n    {c.text}\n")
+        print(
+            f"[{rank}] {where}, score {score:.4f}\n    " + c.text.replace("\n\n", "\n    ") + "\n"
+        )
     passages = [
         {"chapter": chunks[i].chapter, "title": chunks[i].title, "score": s, "text": chunks[i].text}
         for i, s in ranked

@@ -1,10 +1,14 @@
 """Bad input to every built assignment: one `error:` line, exit code 2, nothing written.
 
-Runs each assignment as a process (as a student would) with no training: the
-checks happen before any data is loaded. The assignments come from
-run_all's list, so new ones are covered as soon as their file exists.
+The checks happen before any data is loaded. Each assignment's `main` runs
+in this process through `common.config.run_cli` (the same code path as the
+script's run cell, without paying a TensorFlow import per case); one case
+runs a script as a separate process, as a student would, to check the wiring
+of the exit code and stderr. The assignments come from run_all's list, so
+new ones are covered as soon as their file exists.
 """
 
+import importlib
 import os
 import subprocess
 import sys
@@ -12,29 +16,14 @@ import sys
 import pytest
 from conftest import ROOT
 
+from common.config import run_cli
 from run_all import built_assignments
 
 CHATTER = ("WARNING: All log messages", "I0000", "W0000", "E0000", "WARNING:absl")
 
 
-def run_assignment(name, args, tmp_path):
-    environment = {
-        **os.environ,
-        "ASSIGNMENTS_CACHE_DIR": str(tmp_path / "cache"),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-    return subprocess.run(
-        [sys.executable, f"assignments/{name}.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
-    )
-
-
-def error_lines(result) -> list[str]:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+def error_lines(stderr: str) -> list[str]:
+    lines = [line for line in stderr.splitlines() if line.strip()]
     return [line for line in lines if not line.startswith(CHATTER)]
 
 
@@ -44,22 +33,62 @@ def written(tmp_path) -> list[str]:
     )
 
 
+@pytest.fixture
+def run_in_process(tmp_path, monkeypatch, capsys):
+    """Run assignment `name`'s main with `args` as the script would: (exit code, stderr)."""
+    monkeypatch.setenv("ASSIGNMENTS_CACHE_DIR", str(tmp_path / "cache"))
+
+    def run(name: str, args: list[str]) -> tuple[int, str]:
+        module = importlib.import_module(f"assignments.{name}")
+        capsys.readouterr()
+        try:  # argparse's own errors exit with code 2, the rest come back from run_cli
+            code = run_cli(lambda: module.main(args))
+        except SystemExit as exit:
+            code = exit.code
+        return code, capsys.readouterr().err
+
+    return run
+
+
 @pytest.mark.parametrize("name", built_assignments())
-def test_out_of_range_flag_exits_2_with_one_line(name, tmp_path):
+def test_out_of_range_flag_exits_2_with_one_line(name, tmp_path, run_in_process):
     # Every flag's parsing and bounds are tested in test_config; this checks the wiring.
-    result = run_assignment(name, ["--seed", "-1", "--output-dir", str(tmp_path / "out")], tmp_path)
-    assert result.returncode == 2, result.stderr[-2000:]
-    lines = error_lines(result)
+    code, stderr = run_in_process(name, ["--seed", "-1", "--output-dir", str(tmp_path / "out")])
+    assert code == 2, stderr[-2000:]
+    lines = error_lines(stderr)
     assert len(lines) == 1 and "must be >= 0" in lines[0], lines
     assert written(tmp_path) == []
 
 
 @pytest.mark.parametrize("name", built_assignments())
-def test_unwritable_output_folder_exits_2_before_training(name, tmp_path):
+def test_unwritable_output_folder_exits_2_before_training(name, tmp_path, run_in_process):
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
-    result = run_assignment(name, ["--quick", "--output-dir", str(blocker / "out")], tmp_path)
-    assert result.returncode == 2, result.stderr[-2000:]
-    lines = error_lines(result)
+    code, stderr = run_in_process(name, ["--quick", "--output-dir", str(blocker / "out")])
+    assert code == 2, stderr[-2000:]
+    lines = error_lines(stderr)
     assert len(lines) == 1 and "output folder" in lines[0], lines
+    assert written(tmp_path) == ["file"]
+
+
+def test_bad_input_as_a_script_prints_one_line_and_exits_2(tmp_path):
+    environment = {
+        **os.environ,
+        "ASSIGNMENTS_CACHE_DIR": str(tmp_path / "cache"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    result = subprocess.run(
+        [sys.executable, "assignments/autoencoder.py", "--output-dir", str(blocker / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "output folder" in lines[0]
+    assert result.stdout == ""
     assert written(tmp_path) == ["file"]

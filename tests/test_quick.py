@@ -13,6 +13,10 @@ import pytest
 from common.reporting import bar_conditions
 from run_all import built_assignments
 
+# Assignments that train nothing (RAG retrieves and generates with pretrained
+# models): no history.csv and no saved .keras model are expected of them.
+USES_PRETRAINED_ONLY = {"rag"}
+
 
 @pytest.mark.quick
 @pytest.mark.parametrize("name", built_assignments())
@@ -33,9 +37,10 @@ def test_quick_mode_reaches_its_bar(name, data_dir, tmp_path):
     ]
     assert record["passed"] and saved["passed"], f"{name}: {saved['bar']['conditions']}"
     files = {path.name for path in output.iterdir()}
-    assert "history.csv" in files
     assert any(f.endswith(".png") for f in files), files
-    assert any(f.endswith(".keras") for f in files), files
+    if name not in USES_PRETRAINED_ONLY:
+        assert "history.csv" in files
+        assert any(f.endswith(".keras") for f in files), files
     assert not any(f.startswith(".") for f in files), files  # no temporary leftovers
     # every saved model loads back with the module imported, no custom_objects
     for path in output.glob("*.keras"):
