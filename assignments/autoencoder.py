@@ -58,7 +58,7 @@ from keras import layers
 from common import plots
 from common.config import BaseConfig, field, parse_config, run_assignment
 from common.datasets import mnist_flat
-from common.distribute import strategy
+from common.distribute import global_batch_size, strategy
 from common.reporting import Run, markdown_table
 
 # %% [markdown]
@@ -140,7 +140,7 @@ def train_autoencoder(config: Config, latent_dim: int, x_train: np.ndarray, x_te
         x_train,
         x_train,
         epochs=config.epochs,
-        batch_size=config.batch_size,
+        batch_size=global_batch_size(config.batch_size),
         validation_split=config.validation_split,
         verbose=2,
     )

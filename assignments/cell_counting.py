@@ -74,7 +74,8 @@ from keras import layers
 from common import plots
 from common.config import BaseConfig, field, parse_config, run_assignment
 from common.datasets.cells import IMAGE_SIZE, TRAIN_IMAGES, load_cells
-from common.distribute import strategy
+from common.datasets.pipeline import map_with_seeds, prefetched, random_crop_flip_rotate
+from common.distribute import global_batch_size, strategy
 from common.errors import InputError
 from common.reporting import Run, markdown_table
 
@@ -167,29 +168,19 @@ def check_crop_size(config: Config) -> None:
 
 
 # %%
-def augment(image: tf.Tensor, density: tf.Tensor, crop_size: int, generator: tf.random.Generator):
+def augment(image: tf.Tensor, density: tf.Tensor, crop_size: int, seed: tf.Tensor):
     """A random `crop_size` crop, left-right / up-down flip and 90-degree rotation of both tensors.
-
-    The randomness comes from `generator`, a stateful `tf.random.Generator`
-    made outside the pipeline: plain `tf.random` ops inside `Dataset.map`
-    replay the same numbers on every pass once a global seed is set (as
-    `keras.utils.set_random_seed` does), so every epoch would see the same crops.
 
     Args:
         image: float32 (height, width, 3).
         density: float32 (height, width, 1).
         crop_size: side of the square crop (at most height and width).
-        generator: the source of the random crop, flips and rotation.
+        seed: int64 (2,) stateless seed of this example (`map_with_seeds`).
 
     Returns:
         `(image, density)` of shapes (crop_size, crop_size, 3) and (crop_size, crop_size, 1).
     """
-    seeds = generator.make_seeds(3)
-    stacked = tf.concat([image, density], axis=-1)
-    stacked = tf.image.stateless_random_crop(stacked, (crop_size, crop_size, 4), seed=seeds[:, 0])
-    stacked = tf.image.stateless_random_flip_left_right(stacked, seed=seeds[:, 1])
-    stacked = tf.image.stateless_random_flip_up_down(stacked, seed=seeds[:, 2])
-    stacked = tf.image.rot90(stacked, k=generator.uniform((), 0, 4, dtype=tf.int32))
+    stacked = random_crop_flip_rotate(tf.concat([image, density], axis=-1), crop_size, seed)
     return stacked[..., :3], stacked[..., 3:]
 
 
@@ -203,19 +194,17 @@ def training_dataset(images, densities, config: Config, targets: str) -> tf.data
             (regressors: the crop's count in cells, shape (1,)).
     """
     scale = config.density_scale
-    generator = tf.random.Generator.from_seed(config.seed)
 
-    def crop(image, density):
-        image, density = augment(image, density, config.crop_size, generator)
+    def crop(image, density, seed):
+        image, density = augment(image, density, config.crop_size, seed)
         if targets == "count":
             return image, tf.reshape(tf.reduce_sum(density) / scale, (1,))
         return image, density
 
     dataset = tf.data.Dataset.from_tensor_slices((images, densities)).repeat(config.crops_per_image)
-    dataset = dataset.shuffle(len(images) * config.crops_per_image).map(
-        crop, num_parallel_calls=tf.data.AUTOTUNE
-    )
-    return dataset.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.shuffle(len(images) * config.crops_per_image, seed=config.seed)
+    dataset = map_with_seeds(dataset, crop, config.seed)
+    return prefetched(dataset.batch(global_batch_size(config.batch_size)))
 
 
 # %% [markdown]
@@ -247,11 +236,8 @@ def validation_dataset(images, densities, config: Config, targets: str) -> tf.da
         labels = density_tiles.sum(axis=(1, 2)) / config.density_scale  # (tiles, 1)
     else:
         labels = density_tiles
-    return (
-        tf.data.Dataset.from_tensor_slices((image_tiles, labels.astype("float32")))
-        .batch(config.batch_size)
-        .cache()
-    )
+    dataset = tf.data.Dataset.from_tensor_slices((image_tiles, labels.astype("float32")))
+    return prefetched(dataset.batch(global_batch_size(config.batch_size)).cache())
 
 
 # %% [markdown]
@@ -472,7 +458,9 @@ def train_model(kind: str, config: Config, x_train, d_train, x_val, d_val):
     targets = "density" if kind == "unet" else "count"
     training = training_dataset(x_train, d_train, config, targets)
     validation = validation_dataset(x_val, d_val, config, targets)
-    steps = epochs * int(np.ceil(len(x_train) * config.crops_per_image / config.batch_size))
+    steps = epochs * int(
+        np.ceil(len(x_train) * config.crops_per_image / global_batch_size(config.batch_size))
+    )
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.01)
     # the mean count of a training crop: the regressors' starting point
     mean_crop_count = (

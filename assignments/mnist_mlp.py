@@ -80,7 +80,8 @@ from keras import layers
 from common import plots
 from common.config import BaseConfig, field, parse_config, run_assignment
 from common.datasets import mnist_flat
-from common.distribute import strategy
+from common.datasets.pipeline import prefetched
+from common.distribute import global_batch_size, strategy
 from common.errors import InputError
 from common.reporting import Run, markdown_table
 
@@ -337,7 +338,7 @@ def make_dataset(
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).cache()
     if shuffle:
         dataset = dataset.shuffle(len(x), reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return prefetched(dataset.batch(batch_size))
 
 
 # %% [markdown]
@@ -375,7 +376,7 @@ def train_row(experiment: Experiment, config: Config, train, validation, test) -
     started = time.perf_counter()
     validation_batches = make_dataset(*validation, batch_size=1024)
     history = model.fit(
-        make_dataset(*train, batch_size=experiment.batch_size, shuffle=True),
+        make_dataset(*train, batch_size=global_batch_size(experiment.batch_size), shuffle=True),
         validation_data=validation_batches,
         epochs=config.epochs,
         callbacks=[early_stopping],

@@ -81,7 +81,7 @@ from keras import layers
 from common import finetuning
 from common.config import BaseConfig, field, parse_config, run_assignment
 from common.datasets.squad import SOURCES, load_squad_splits, split_articles
-from common.distribute import strategy
+from common.distribute import global_batch_size, strategy
 from common.errors import InputError
 from common.plots import plt
 from common.reporting import Run, markdown_table
@@ -391,7 +391,9 @@ def train_model(config: Config, run: Run, encoder, length: int, windows: dict, v
     windows, validation = (
         keep_answerless(w, config.answerless_windows, config.seed) for w in (windows, validation)
     )
-    steps = config.epochs * math.ceil(len(windows["token_ids"]) / config.batch_size)
+    steps = config.epochs * math.ceil(
+        len(windows["token_ids"]) / global_batch_size(config.batch_size)
+    )
     print(f"training on {len(windows['token_ids'])} windows: {steps} steps")
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     with strategy().scope():
@@ -408,7 +410,7 @@ def train_model(config: Config, run: Run, encoder, length: int, windows: dict, v
     history = model.fit(
         encoder.features(windows),
         targets(windows),
-        batch_size=config.batch_size,
+        batch_size=global_batch_size(config.batch_size),
         epochs=config.epochs,
         validation_data=(encoder.features(validation), targets(validation)),
         callbacks=run.training_callbacks("span_extractor"),

@@ -73,7 +73,8 @@ from common import plots
 from common.config import BaseConfig, field, parse_config, run_assignment
 from common.datasets import load_imdb, make_vectorizer
 from common.datasets.imdb import CLASS_NAMES, standardize_review
-from common.distribute import strategy
+from common.datasets.pipeline import PARALLEL_CALLS, prefetched
+from common.distribute import global_batch_size, strategy
 from common.reporting import Run
 
 # %% [markdown]
@@ -227,12 +228,12 @@ def make_dataset(
         return tf.cast(vectorizer(text), tf.int32), label
 
     dataset = tf.data.Dataset.from_tensor_slices((np.asarray(texts, dtype=str), labels))
-    dataset = dataset.batch(1024).map(vectorize, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.batch(1024).map(vectorize, num_parallel_calls=PARALLEL_CALLS)
     # unbatch() hides the size from Keras; state it so epochs have a known length.
     dataset = dataset.unbatch().apply(tf.data.experimental.assert_cardinality(len(texts))).cache()
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return prefetched(dataset.batch(batch_size))
 
 
 # %% [markdown]
@@ -493,7 +494,7 @@ def vectorize_reviews(config: Config, reviews: dict):
         f"{config.sequence_length} tokens, longer ones keep their {config.truncate} "
         f"{config.sequence_length}"
     )
-    batch_size = config.batch_size * strategy().num_replicas_in_sync
+    batch_size = global_batch_size(config.batch_size)
     datasets = {
         "train": make_dataset(*reviews["train"], vectorizer, batch_size, config.seed, keep_last),
         "validation": make_dataset(*reviews["validation"], vectorizer, batch_size, None, keep_last),

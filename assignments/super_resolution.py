@@ -86,8 +86,9 @@ from keras import layers
 
 from common import plots, pretrained
 from common.config import BaseConfig, field, parse_config, run_assignment
+from common.datasets.pipeline import map_with_seeds, prefetched, random_crop_flip_rotate
 from common.datasets.sr import downscale, load_sr_images, make_lr, sr_image_names
-from common.distribute import strategy
+from common.distribute import global_batch_size, strategy
 from common.errors import DatasetNotFoundError, InputError
 from common.reporting import Run, markdown_table
 
@@ -241,28 +242,19 @@ def patch_dataset(pairs: np.ndarray, config: Config) -> tf.data.Dataset:
     """(bicubic input, HR) batches of random `patch_size` patches with random flips and rotations.
 
     `patches_per_image` patches per image per epoch, fresh every epoch; shapes
-    (batch, p, p, 3) twice. The randomness comes from a stateful
-    `tf.random.Generator` (seeded with `config.seed`): plain `tf.random` ops
-    inside `Dataset.map` replay the same numbers on every pass once a global
-    seed is set, as `keras.utils.set_random_seed` does.
+    (batch, p, p, 3) twice. The bicubic input and the HR image are stacked
+    (6 channels) so both get the same patch and turns; every patch's seed
+    comes from `map_with_seeds` (the same patches for the same `config.seed`).
     """
-    generator = tf.random.Generator.from_seed(config.seed)
 
-    def random_patch(pair):
-        seeds = generator.make_seeds(3)
-        patch = tf.image.stateless_random_crop(
-            pair, (config.patch_size, config.patch_size, 6), seed=seeds[:, 0]
-        )
-        patch = tf.image.stateless_random_flip_left_right(patch, seed=seeds[:, 1])
-        patch = tf.image.stateless_random_flip_up_down(patch, seed=seeds[:, 2])
-        patch = tf.image.rot90(patch, k=generator.uniform((), 0, 4, dtype=tf.int32))
+    def random_patch(pair, seed):
+        patch = random_crop_flip_rotate(pair, config.patch_size, seed)
         return patch[..., :3], patch[..., 3:]
 
     dataset = tf.data.Dataset.from_tensor_slices(pairs).repeat(config.patches_per_image)
-    dataset = dataset.shuffle(len(pairs) * config.patches_per_image).map(
-        random_patch, num_parallel_calls=tf.data.AUTOTUNE
-    )
-    return dataset.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.shuffle(len(pairs) * config.patches_per_image, seed=config.seed)
+    dataset = map_with_seeds(dataset, random_patch, config.seed)
+    return prefetched(dataset.batch(global_batch_size(config.batch_size)))
 
 
 def centre_crops(pairs: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -480,7 +472,9 @@ def evaluate_set(images: list[np.ndarray], models: dict, scale: int) -> tuple[di
 def train_srcnn(config: Config, train_pairs, validation, perceptual_weight: float):
     """Build, compile and fit one SRCNN (pure MSE when `perceptual_weight` is 0): model, history."""
     epochs = config.perceptual_epochs if perceptual_weight else config.epochs
-    steps = epochs * int(np.ceil(len(train_pairs) * config.patches_per_image / config.batch_size))
+    steps = epochs * int(
+        np.ceil(len(train_pairs) * config.patches_per_image / global_batch_size(config.batch_size))
+    )
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.01)
     name = "srcnn_perceptual" if perceptual_weight else "srcnn_mse"
     with strategy().scope():

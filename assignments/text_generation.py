@@ -68,7 +68,8 @@ from keras import layers
 from common import plots
 from common.config import BaseConfig, field, parse_config, run_assignment
 from common.datasets import load_shakespeare
-from common.distribute import strategy
+from common.datasets.pipeline import PARALLEL_CALLS, prefetched
+from common.distribute import global_batch_size, strategy
 from common.errors import InputError
 from common.reporting import Run
 
@@ -189,10 +190,10 @@ def make_dataset(
         )
     dataset = tf.data.Dataset.from_tensor_slices(ids)
     dataset = dataset.batch(sequence_length + 1, drop_remainder=True)
-    dataset = dataset.map(split_input_target, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    dataset = dataset.map(split_input_target, num_parallel_calls=PARALLEL_CALLS).cache()
     if shuffle:  # after cache(), so that every epoch gets a new order
         dataset = dataset.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return prefetched(dataset.batch(batch_size))
 
 
 # %% [markdown]
@@ -292,7 +293,7 @@ def build_model(
 # %%
 def train_model(config: Config, vocabulary_size: int, train_ids, validation_ids):
     """Build and train the model; return (model, history, the validation dataset)."""
-    global_batch = config.batch_size * strategy().num_replicas_in_sync
+    global_batch = global_batch_size(config.batch_size)
     length = config.sequence_length
     train = make_dataset(train_ids, length, global_batch, shuffle=True, seed=config.seed)
     validation = make_dataset(validation_ids, length, global_batch, shuffle=False)

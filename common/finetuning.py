@@ -38,6 +38,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from common.datasets.pipeline import with_input_options
 from common.errors import InputError
 
 __all__ = [
@@ -567,11 +568,9 @@ def bucketed_dataset(
     signature = ({key: spec(key) for key in feature_keys}, spec(label_key))
     if weight_key:
         signature += (spec(weight_key),)
-    options = tf.data.Options()
-    options.autotune.enabled = False
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     batches = len(length_batches(lengths, batch_size))  # known length: Keras counts the steps
-    return dataset.apply(tf.data.experimental.assert_cardinality(batches)).with_options(options)
+    return with_input_options(dataset.apply(tf.data.experimental.assert_cardinality(batches)))
 
 
 def predict_bucketed(model, batch: Mapping[str, np.ndarray], batch_size: int = 128) -> np.ndarray:

@@ -29,3 +29,25 @@ def empty_cache(tmp_path, monkeypatch) -> Path:
     cache = tmp_path / "cache"
     monkeypatch.setenv("ASSIGNMENTS_CACHE_DIR", str(cache))
     return cache
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    """The offline all-MiniLM-L6-v2 WordPiece tokenizer (uncased), loaded once per session."""
+    from common import finetuning
+
+    return finetuning.load_tokenizer()
+
+
+def tiny_bert_backbone(num_layers: int = 1, max_sequence_length: int = 32):
+    """A randomly initialised keras-hub BertBackbone with MiniLM's vocabulary, 8 wide."""
+    import keras_hub
+
+    return keras_hub.models.BertBackbone(
+        vocabulary_size=30522,
+        num_layers=num_layers,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=max_sequence_length,
+    )

@@ -44,6 +44,8 @@ def test_denoising_dataset_gives_fresh_noise_each_epoch():
     targets = np.concatenate([y for _, y in dataset])
     assert first.shape == (8, 16) and np.array_equal(targets, images)
     assert not np.array_equal(first, second)
+    rerun = denoising_autoencoder.noisy_dataset(images, 0.5, batch_size=4, shuffle=False)
+    assert np.array_equal(first, np.concatenate([x for x, _ in rerun]))  # same seed, same noise
 
 
 def test_restoration_scores_match_psnr_formula():

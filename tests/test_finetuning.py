@@ -11,28 +11,15 @@ import time
 import keras
 import numpy as np
 import pytest
+from conftest import tiny_bert_backbone
 
 import common  # noqa: F401  (selects the Keras backend)
 from common import finetuning
 from common.errors import InputError, ModelNotAvailableError
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    return finetuning.load_tokenizer()
-
-
 def tiny_backbone():
-    import keras_hub
-
-    return keras_hub.models.BertBackbone(
-        vocabulary_size=30522,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=8,
-        intermediate_dim=16,
-        max_sequence_length=32,
-    )
+    return tiny_bert_backbone(num_layers=1, max_sequence_length=32)
 
 
 # --------------------------------------------------------------------------

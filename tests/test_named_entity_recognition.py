@@ -9,28 +9,15 @@ import gzip
 import keras
 import numpy as np
 import pytest
+from conftest import tiny_bert_backbone
 from test_cli import error_lines, run
 
 from assignments import named_entity_recognition as ner
 from common import finetuning
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    return finetuning.load_tokenizer()
-
-
 def tiny_backbone():
-    import keras_hub
-
-    return keras_hub.models.BertBackbone(
-        vocabulary_size=30522,
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=8,
-        intermediate_dim=16,
-        max_sequence_length=64,
-    )
+    return tiny_bert_backbone(num_layers=2, max_sequence_length=64)
 
 
 # --------------------------------------------------------------------------

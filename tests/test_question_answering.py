@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, tiny_bert_backbone
 from test_cli import error_lines
 
 from assignments import question_answering as qa
@@ -19,11 +19,6 @@ from common import finetuning
 from common.config import run_cli
 from common.datasets.squad import SquadExample, load_squad, load_squad_splits, split_articles
 from common.errors import DatasetNotFoundError, InputError
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return finetuning.load_tokenizer()
 
 
 def example(context, question, answer, article=0, index=0):
@@ -161,16 +156,7 @@ def test_decoding_compares_windows_of_one_example(tokenizer):
 
 
 def tiny_encoder(tokenizer, length=32):
-    import keras_hub
-
-    backbone = keras_hub.models.BertBackbone(
-        vocabulary_size=30522,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=8,
-        intermediate_dim=16,
-        max_sequence_length=length,
-    )
+    backbone = tiny_bert_backbone(num_layers=1, max_sequence_length=length)
     return finetuning.Encoder("tiny", backbone, tokenizer, length, True)
 
 

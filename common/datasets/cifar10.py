@@ -2,19 +2,19 @@
 
 Sources, in the order they are tried by `load_cifar10`:
 
-1. a decoded copy in the cache, `<cache>/cifar10/cifar10.npz`, written by an
-   earlier call (it remembers which copy it was decoded from);
-2. the lossless original through `keras.datasets.cifar10.load_data()`, which
-   downloads https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (about
-   170 MB) into `~/.keras/datasets` once; offline it fails within a second;
-3. `cifar10/cifar10_jpg.tar.gz` in the data folder (or the cache): image
+1. `cifar10/cifar10_jpg.tar.gz` in the data folder (or the cache): image
    folders `train/<class>/NNNN.jpg` (5,000 per class) and
    `test/<class>/NNNN.jpg` (1,000 per class), 32x32 RGB JPEG at quality 75.
-   The JPEGs are decoded once, straight from the archive, and saved to the
-   cache as an npz (uncompressed: it loads in under a second). JPEG
-   compression costs a little accuracy against the lossless set, so every
-   result says which copy it came from (`source`);
-4. otherwise `DatasetNotFoundError` naming the folder, the file and the URL.
+   The JPEGs are decoded once, straight from the archive, into the cache as
+   `<cache>/cifar10/cifar10-jpg-<size>-<mtime>.npz` (uncompressed: it loads
+   in under a second), a name tied to the archive, so a replaced archive is
+   decoded afresh. JPEG compression costs a little accuracy against the
+   lossless set, so every result says which copy it came from (`source`);
+2. the lossless original, https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz
+   (about 170 MB), downloaded once with `keras.utils.get_file` into the
+   cache (never into `~/.keras`) and kept there as
+   `<cache>/cifar10/cifar10-lossless.npz`; offline it fails within a second;
+3. otherwise `DatasetNotFoundError` naming the folder, the file and the URL.
 
 Licence: research use (the CIFAR-10 page asks to cite Krizhevsky, 2009,
 "Learning Multiple Layers of Features from Tiny Images").
@@ -30,13 +30,13 @@ from pathlib import Path
 import numpy as np
 
 from common import paths
-from common.datasets.base import find_file
+from common.datasets.base import find_file, source_key
 from common.errors import DatasetNotFoundError, InputError
 from common.files import atomic_path
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 ARCHIVE = "cifar10/cifar10_jpg.tar.gz"
-CACHE_NAME = "cifar10.npz"
+LOSSLESS_NAME = "cifar10-lossless.npz"
 CLASS_NAMES = (
     "airplane",
     "automobile",
@@ -49,7 +49,7 @@ CLASS_NAMES = (
     "ship",
     "truck",
 )
-SOURCE_KERAS = "keras.datasets (lossless)"
+SOURCE_LOSSLESS = "cifar-10-python.tar.gz (lossless)"
 SOURCE_JPEG = "cifar10_jpg.tar.gz (JPEG q75)"
 IMAGE_SHAPE = (32, 32, 3)
 
@@ -58,49 +58,85 @@ def load_cifar10(data_dir=None):
     """Load CIFAR-10 as numpy arrays, and say which copy they came from.
 
     Args:
-        data_dir: the data folder (default `$ASSIGNMENTS_DATA_DIR`); it is
-            only read when neither the cache nor the Keras download has the data.
+        data_dir: the data folder (default `$ASSIGNMENTS_DATA_DIR`).
 
     Returns:
         `((x_train, y_train), (x_test, y_test), source)`: images uint8 of
         shape (50000, 32, 32, 3) and (10000, 32, 32, 3), RGB, values 0..255;
         labels uint8 of shape (50000,) and (10000,), values 0..9 indexing
-        `CLASS_NAMES`; `source` is `SOURCE_KERAS` ("keras.datasets
-        (lossless)") or `SOURCE_JPEG` ("cifar10_jpg.tar.gz (JPEG q75)").
-        The Keras copy keeps Keras's order; the JPEG copy is shuffled once
-        with a fixed seed (the archive is sorted by class).
+        `CLASS_NAMES`; `source` is `SOURCE_JPEG` ("cifar10_jpg.tar.gz (JPEG
+        q75)") or `SOURCE_LOSSLESS` ("cifar-10-python.tar.gz (lossless)").
+        The lossless copy keeps the original order; the JPEG copy is shuffled
+        once with a fixed seed (the archive is sorted by class).
 
     Raises:
-        DatasetNotFoundError: no cached copy, no network and no archive in
-            the data folder.
-        InputError: the archive or the cached npz is corrupt, or the archive
-            holds a folder that is not a CIFAR-10 class.
+        DatasetNotFoundError: no archive in the data folder or the cache, no
+            cached lossless copy and no network.
+        InputError: the archive, the download or a cached npz is corrupt, or
+            the archive holds a folder that is not a CIFAR-10 class.
     """
-    cached = _read_cache()
-    if cached is not None:
-        return cached
-    try:
-        import keras
-
-        (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
-        return _checked(x_train, y_train, x_test, y_test, SOURCE_KERAS, "keras.datasets.cifar10")
-    except (
-        Exception
-    ) as error:  # offline, a proxy, a half-written download: fall back to the archive
-        keras_problem = (
-            f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}"
-        )
-        print(f"keras.datasets.cifar10 is not available ({keras_problem}); using {ARCHIVE}")
     try:
         archive = find_file(ARCHIVE, None, data_dir, None, "CIFAR-10 (cifar10_jpg.tar.gz)")
     except DatasetNotFoundError as error:
-        raise DatasetNotFoundError(
-            f"{error} The lossless original is {URL} (what keras.datasets.cifar10.load_data() "
-            f"downloads; that download failed: {keras_problem})."
-        ) from None
-    arrays = decode_jpeg_archive(archive)
-    _write_cache(*arrays, SOURCE_JPEG)
-    return (arrays[0], arrays[1]), (arrays[2], arrays[3]), SOURCE_JPEG
+        missing = error
+    else:
+        cached = paths.cache_dir("cifar10") / f"cifar10-jpg-{source_key(archive)}.npz"
+        arrays = _read_npz(cached)
+        if arrays is None:
+            arrays = decode_jpeg_archive(archive)
+            _write_npz(cached, *arrays)
+        return _checked(*arrays, SOURCE_JPEG, str(archive))
+    lossless = paths.cache_dir("cifar10") / LOSSLESS_NAME
+    arrays = _read_npz(lossless)
+    if arrays is None:
+        try:
+            arrays = _download_lossless()
+        except DatasetNotFoundError as error:
+            raise DatasetNotFoundError(
+                f"{missing} The download of {URL} failed too: {error}"
+            ) from None
+        _write_npz(lossless, *arrays)
+    return _checked(*arrays, SOURCE_LOSSLESS, URL)
+
+
+def _download_lossless():
+    """The lossless python release, fetched into the cache: (x_train, y_train, x_test, y_test).
+
+    Raises DatasetNotFoundError when the download fails, InputError when the
+    downloaded batches cannot be read.
+    """
+    import pickle
+
+    import keras
+
+    folder = paths.cache_dir("cifar10")
+    try:
+        path = keras.utils.get_file(
+            "cifar-10-batches-py", URL, extract=True, cache_dir=str(folder), cache_subdir="."
+        )
+    except Exception as error:  # network errors come in many types
+        raise DatasetNotFoundError(f"{type(error).__name__}: {str(error)[:120]}") from None
+    batches = Path(path)
+    if not (batches / "test_batch").is_file():
+        batches = batches / "cifar-10-batches-py"
+
+    def read(name):
+        try:
+            with open(batches / name, "rb") as file:
+                batch = pickle.load(file, encoding="bytes")
+            images = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+            return images.transpose(0, 2, 3, 1), np.asarray(batch[b"labels"], dtype=np.uint8)
+        except (OSError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as error:
+            raise InputError(
+                f"{batches / name} is unreadable ({type(error).__name__}); delete {folder} "
+                "and run again"
+            ) from None
+
+    train = [read(f"data_batch_{i}") for i in range(1, 6)]
+    x_test, y_test = read("test_batch")
+    x_train = np.concatenate([x for x, _ in train])
+    y_train = np.concatenate([y for _, y in train])
+    return x_train, y_train, x_test, y_test
 
 
 def decode_jpeg_archive(archive: str | os.PathLike, seed: int = 0):
@@ -189,11 +225,6 @@ def decode_jpeg_archive(archive: str | os.PathLike, seed: int = 0):
     return tuple(arrays)
 
 
-def cache_path() -> Path:
-    """Where the decoded copy lives: `<cache>/cifar10/cifar10.npz`."""
-    return paths.cache_dir("cifar10") / CACHE_NAME
-
-
 def _checked(x_train, y_train, x_test, y_test, source: str, origin: str):
     """Labels flattened to (n,) uint8; shapes checked."""
     y_train = np.asarray(y_train).reshape(-1).astype(np.uint8)
@@ -214,38 +245,30 @@ def _checked(x_train, y_train, x_test, y_test, source: str, origin: str):
     return (x_train, y_train), (x_test, y_test), source
 
 
-def _read_cache():
-    """The cached decoded copy, or None when there is none (a corrupt one is an InputError)."""
-    path = cache_path()
+def _read_npz(path: Path):
+    """`(x_train, y_train, x_test, y_test)` from a cached npz, or None when there is none.
+
+    Raises InputError when the file is there but unreadable.
+    """
     if not path.is_file():
         return None
     try:
         with np.load(path) as data:
-            arrays = [data[key] for key in ("x_train", "y_train", "x_test", "y_test")]
-            source = str(data["source"])
+            return tuple(data[key] for key in ("x_train", "y_train", "x_test", "y_test"))
     except (OSError, KeyError, ValueError, EOFError) as error:
         raise InputError(
             f"the cached {path} is corrupt ({type(error).__name__}: {error}); "
             "delete it and run again"
         ) from None
-    return _checked(*arrays, source, str(path))
 
 
-def _write_cache(x_train, y_train, x_test, y_test, source: str) -> Path:
+def _write_npz(path: Path, x_train, y_train, x_test, y_test) -> Path:
     """Save the arrays as an npz in the cache, atomically (temporary file + rename).
 
     Not compressed: decoded JPEG pixels compress by only about 7% with zlib
     (171 MB instead of 184 MB, measured), while decompressing costs seconds
     on every load; the uncompressed file loads in well under a second.
     """
-    path = cache_path()
     with atomic_path(path, suffix=".npz") as temporary:
-        np.savez(
-            temporary,
-            x_train=x_train,
-            y_train=y_train,
-            x_test=x_test,
-            y_test=y_test,
-            source=np.array(source),
-        )
+        np.savez(temporary, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     return path
