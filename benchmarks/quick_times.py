@@ -36,6 +36,12 @@ def main() -> int:
         subprocess.call(command, cwd=ROOT)
         results = json.loads((Path(output) / "summary.json").read_text())["results"]
     load = os.getloadavg()[0]
+    cpu = platform.processor() or platform.machine()
+    info = Path("/proc/cpuinfo")
+    if info.is_file():  # the machine kind's CPU model varies, and conv speed with it
+        names = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines()
+                 if line.startswith("model name")]  # fmt: skip
+        cpu = names[0] if names else cpu
     rows = [
         {
             "assignment": row["assignment"],
@@ -52,7 +58,7 @@ def main() -> int:
         "# Quick-mode wall times",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} with `benchmarks/quick_times.py` on "
-        f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), Python "
+        f"{os.cpu_count()} CPU cores ({cpu}), Python "
         f"{platform.python_version()}; load average after the run {load:.1f}. "
         f"Budget: {BUDGET_SECONDS} s each (process start to exit).",
         "",

@@ -226,6 +226,11 @@ def parse_config(
     return config_cls(**values)
 
 
+def one_line(error: BaseException) -> str:
+    """The error's message on one line (a message may quote a multi-line library error)."""
+    return " ".join(str(error).split())
+
+
 def run_cli(main: Callable[[], dict]) -> int:
     """Run an assignment's `main()` as a program and return its exit code.
 
@@ -235,7 +240,7 @@ def run_cli(main: Callable[[], dict]) -> int:
     try:
         metrics = main()
     except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -258,5 +263,5 @@ def run_assignment(main: Callable[..., dict], quick: bool = True) -> dict | None
     try:
         return main(["--quick"] if quick else [])
     except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return None

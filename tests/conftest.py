@@ -51,3 +51,24 @@ def tiny_bert_backbone(num_layers: int = 1, max_sequence_length: int = 32):
         intermediate_dim=16,
         max_sequence_length=max_sequence_length,
     )
+
+
+@pytest.fixture
+def run_in_process(tmp_path, monkeypatch, capsys):
+    """Run assignment `name`'s main with `args` as the script would: (exit code, stderr)."""
+    monkeypatch.setenv("ASSIGNMENTS_CACHE_DIR", str(tmp_path / "cache"))
+
+    def run(name: str, args: list[str]) -> tuple[int, str]:
+        import importlib
+
+        from common.config import run_cli
+
+        module = importlib.import_module(f"assignments.{name}")
+        capsys.readouterr()
+        try:  # argparse's own errors exit with code 2, the rest come back from run_cli
+            code = run_cli(lambda: module.main(args))
+        except SystemExit as exit:
+            code = exit.code
+        return code, capsys.readouterr().err
+
+    return run

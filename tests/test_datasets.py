@@ -132,7 +132,13 @@ def test_vectorizer_with_c1_characters_saves_and_loads(tmp_path):
     assert loaded.layers[0].get_vocabulary() == vectorizer.get_vocabulary()
 
 
-def test_load_shakespeare_and_gutenberg_stripping(tmp_path, empty_cache):
+def test_load_shakespeare_and_gutenberg_stripping(tmp_path, empty_cache, monkeypatch):
+    from common.datasets import shakespeare
+
+    # hand-made text, not the original file: no sha256 to check it against
+    monkeypatch.setitem(
+        shakespeare.CORPORA, "tiny_shakespeare", (shakespeare.CORPORA["tiny_shakespeare"][0], None)
+    )
     (tmp_path / "shakespeare").mkdir()
     (tmp_path / "shakespeare" / "tiny_shakespeare.txt").write_text(
         "First Citizen:\r\nBefore we proceed\n"

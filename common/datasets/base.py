@@ -25,6 +25,7 @@ def find_file(
     data_dir: str | os.PathLike | None = None,
     file_hash: str | None = None,
     description: str = "",
+    verify_local: bool = False,
 ) -> Path:
     """Locate one dataset file.
 
@@ -39,6 +40,10 @@ def find_file(
         data_dir: the data folder; None means `$ASSIGNMENTS_DATA_DIR`.
         file_hash: sha256 of the canonical download.
         description: the dataset's name, for the error message.
+        verify_local: check `file_hash` on a copy found in the data folder or
+            the cache too (for files with no inner structure to check, such
+            as text and CSV, where a truncated copy still parses; only where
+            the data folder's copy is the canonical file itself).
 
     Returns:
         The path of the file.
@@ -54,11 +59,13 @@ def find_file(
             f"the data folder {folder} does not exist; pass --data-dir or set "
             f"${paths.DATA_ENV} to a folder that holds {relative_path}"
         )
-    if folder is not None and (folder / relative_path).is_file():
-        return folder / relative_path
-    cached = paths.cache_dir() / relative_path
-    if cached.is_file():
-        return cached
+    for local in ([folder / relative_path] if folder is not None else []) + [
+        paths.cache_dir() / relative_path
+    ]:
+        if local.is_file():
+            if verify_local and file_hash:
+                check_sha256(local, file_hash, url)
+            return local
     problem = "no URL is known"
     if url:
         import keras
@@ -88,6 +95,22 @@ def find_file(
         f"and put it at <data folder>/{relative_path}, then pass --data-dir <data folder> "
         f"or set ${paths.DATA_ENV}."
     )
+
+
+def check_sha256(path: Path, expected: str, url: str | None = None) -> None:
+    """Raise InputError when the file's sha256 is not `expected` (a truncated or other file)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise InputError(
+            f"{path} is corrupt or not the expected file (sha256 {digest.hexdigest()[:12]}..., "
+            f"expected {expected[:12]}...); replace it with a fresh copy"
+            + (f" from {url}" if url else "")
+        )
 
 
 def source_key(path: str | os.PathLike) -> str:

@@ -205,8 +205,22 @@ def match_midi(songs, midi_paths) -> list[Path | None]:
     return matches
 
 
+# sha256 of the two CSV files at COMMIT (a truncated CSV still parses, so the copy is checked)
+CSV_SHA256 = {
+    "lyrics_train_set.csv": "239ca20b492959fe017b5b327f67432e58e9cbf95cb6835df9021a87a5b13bae",
+    "lyrics_test_set.csv": "e0387a5c9d5122548e15cb8890b1ae4e6d36506141f6db2e53ca9fd56f86e838",
+}
+
+
 def _read_csv(name: str, data_dir) -> list[tuple[str, str, str]]:
-    path = find_file(f"{FOLDER}/{name}", RAW_URL + name, data_dir, description=f"Lyrics ({name})")
+    path = find_file(
+        f"{FOLDER}/{name}",
+        RAW_URL + name,
+        data_dir,
+        CSV_SHA256.get(name),
+        f"Lyrics ({name})",
+        verify_local=True,
+    )
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:

@@ -7,6 +7,8 @@ https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 
 from common.datasets.base import find_file
@@ -37,9 +39,10 @@ def load_mnist(
     try:
         with np.load(path) as data:
             arrays = [data[key] for key in ("x_train", "y_train", "x_test", "y_test")]
-    except (OSError, KeyError, ValueError) as error:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise InputError(
-            f"{path} is not a valid mnist.npz ({error}); replace it with a fresh copy"
+            f"{path} is not a valid mnist.npz ({type(error).__name__}: {error}); "
+            "replace it with a fresh copy"
         ) from None
     x_train, y_train, x_test, y_test = arrays
     if x_train.shape[1:] != (28, 28) or len(x_train) != len(y_train) or len(x_test) != len(y_test):

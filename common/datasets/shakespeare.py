@@ -41,7 +41,8 @@ def load_shakespeare(corpus: str = "tiny_shakespeare", data_dir=None) -> str:
         data_dir: the data folder (default `$ASSIGNMENTS_DATA_DIR`).
 
     Raises:
-        InputError: an unknown corpus, or a file that is not UTF-8 text.
+        InputError: an unknown corpus, an empty file, a file that is not UTF-8
+            text, or (tiny_shakespeare) a copy whose sha256 is not the original's.
         DatasetNotFoundError: no local copy and no network.
     """
     if corpus not in CORPORA:
@@ -49,10 +50,17 @@ def load_shakespeare(corpus: str = "tiny_shakespeare", data_dir=None) -> str:
     url, sha256 = CORPORA[corpus]
     # The Gutenberg download is named pg1041.txt; keep the data-folder name for both.
     path = find_file(
-        f"shakespeare/{corpus}.txt", url, data_dir, sha256, f"Shakespeare corpus {corpus!r}"
+        f"shakespeare/{corpus}.txt",
+        url,
+        data_dir,
+        sha256,
+        f"Shakespeare corpus {corpus!r}",
+        verify_local=True,
     )
     try:
         text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as error:
         raise InputError(f"{path} is not UTF-8 text ({error})") from None
+    if not text.strip():
+        raise InputError(f"{path} is empty; replace it with a fresh copy")
     return strip_gutenberg(text) if corpus == "sonnets" else text
