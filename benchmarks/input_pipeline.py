@@ -116,7 +116,10 @@ def main() -> int:
         f"{os.cpu_count()} CPU cores ({cpu}); CIFAR-10 ({source}), quick-size CNN, "
         f"{args.steps} steps of {args.batch_size} per epoch, {args.epochs} epochs, "
         f"{args.repeats} A/B repeats; load average after the run {os.getloadavg()[0]:.1f}.\n\n"
-        f"{markdown_table(rows)}\n"
+        f"{markdown_table(rows)}\n\n"
+        "The epoch column runs from `on_epoch_begin` to `on_epoch_end` (the first epoch, with "
+        "tracing, left out); the gap from one epoch's end to the next one's begin. With Keras "
+        "3.15 the old iterator's teardown falls inside the epoch column, not in the gap.\n"
     )
     (ROOT / "benchmarks" / "input_pipeline.md").write_text(text)
     print(text)
