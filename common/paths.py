@@ -22,6 +22,12 @@ def data_dir(override: str | os.PathLike | None = None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def cache_root() -> Path:
+    """The root of the cache (not created): $ASSIGNMENTS_CACHE_DIR or ~/.cache/keras-assignments."""
+    root = os.environ.get(CACHE_ENV) or os.path.join("~", ".cache", "keras-assignments")
+    return Path(root).expanduser()
+
+
 def cache_dir(*parts: str) -> Path:
     """A folder under the cache (created), e.g. `cache_dir("pretrained")`.
 
@@ -31,8 +37,7 @@ def cache_dir(*parts: str) -> Path:
         InputError: the folder cannot be created (a path through a file, no
             permission, a read-only file system).
     """
-    root = os.environ.get(CACHE_ENV) or os.path.join("~", ".cache", "keras-assignments")
-    path = Path(root).expanduser().joinpath(*parts)
+    path = cache_root().joinpath(*parts)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:

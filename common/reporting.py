@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from common import paths
 from common.errors import InputError
 from common.files import atomic_path, atomic_write
 
@@ -157,8 +158,16 @@ def _jsonable(value: Any) -> Any:
 INCOMPLETE = "RUN_INCOMPLETE.txt"
 
 
-def check_writable_folder(directory: Path) -> None:
+def check_writable_folder(
+    directory: Path,
+    what: str = "output folder",
+    remedy: str = "pass --output-dir with a writable folder",
+) -> None:
     """Check that `directory` exists as a writable folder or can be created; create nothing.
+
+    Args:
+        directory: the folder.
+        what, remedy: how the error message names the folder and what it tells the user to do.
 
     Raises:
         InputError: a path through a regular file, or a folder that cannot be
@@ -168,13 +177,14 @@ def check_writable_folder(directory: Path) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise InputError(f"the output folder {directory} cannot be created: {existing} is a file")
+        raise InputError(
+            f"the {what} {directory} cannot be created: {existing} is a file; {remedy}"
+        )
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".write-check-", dir=existing))
     except OSError as error:
         raise InputError(
-            f"the output folder {directory} cannot be written ({error.strerror or error}); "
-            "pass --output-dir with a writable folder"
+            f"the {what} {directory} cannot be written ({error.strerror or error}); {remedy}"
         ) from None
 
 
@@ -203,6 +213,9 @@ class Run:
         self.started = time.perf_counter()
         self.directory = Path(config.output_dir or Path("runs") / assignment)
         check_writable_folder(self.directory)
+        check_writable_folder(  # the cache too, before any data is read
+            paths.cache_root(), "cache folder", f"set ${paths.CACHE_ENV} to a writable folder"
+        )
         self.files: list[str] = []
         self._history_rows: list[dict] = []
         self._opened = False

@@ -54,6 +54,20 @@ def test_unwritable_output_folder_exits_2_before_training(name, tmp_path, run_in
     assert written(tmp_path) == ["file"]
 
 
+@pytest.mark.parametrize("name", built_assignments())
+def test_cache_folder_that_is_a_file_exits_2_before_training(
+    name, tmp_path, run_in_process, monkeypatch
+):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    monkeypatch.setenv("ASSIGNMENTS_CACHE_DIR", str(blocker / "cache"))
+    code, stderr = run_in_process(name, ["--quick", "--output-dir", str(tmp_path / "out")])
+    assert code == 2, stderr[-2000:]
+    lines = error_lines(stderr)
+    assert len(lines) == 1 and "cache folder" in lines[0], lines
+    assert written(tmp_path) == ["file"]
+
+
 def test_bad_input_as_a_script_prints_one_line_and_exits_2(tmp_path):
     environment = {
         **os.environ,
