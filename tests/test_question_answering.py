@@ -5,14 +5,11 @@ BertBackbone, SQuAD files written here.
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, tiny_bert_backbone
-from test_cli import error_lines
+from conftest import tiny_bert_backbone
+from test_bad_input import error_lines
 
 from assignments import question_answering as qa
 from common import finetuning
@@ -285,33 +282,15 @@ def test_corrupt_or_malformed_file_is_input_error(tmp_path, empty_cache, text):
         load_squad("dev", tmp_path)
 
 
-def test_corrupt_json_from_the_command_line_exits_2_with_one_line(tmp_path):
+def test_corrupt_json_from_the_command_line_exits_2_with_one_line(tmp_path, run_in_process):
     write_squad(tmp_path / "data", '{"version": "1.1", "data": [{"title": "Super_Bo')
     output = tmp_path / "out"
-    environment = {
-        **os.environ,
-        "ASSIGNMENTS_CACHE_DIR": str(tmp_path / "cache"),
-        "HTTPS_PROXY": "http://127.0.0.1:9",
-        "https_proxy": "http://127.0.0.1:9",
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "assignments/question_answering.py",
-            "--quick",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--output-dir",
-            str(output),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
+    code, stderr = run_in_process(
+        "question_answering",
+        ["--quick", "--data-dir", str(tmp_path / "data"), "--output-dir", str(output)],
     )
-    assert result.returncode == 2, result.stderr[-2000:]
-    lines = error_lines(result)
+    assert code == 2, stderr[-2000:]
+    lines = error_lines(stderr)
     assert len(lines) == 1 and "dev-v1.1.json is not valid JSON" in lines[0], lines
     assert not output.exists()
 
