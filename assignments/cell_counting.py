@@ -86,7 +86,7 @@ from common.reporting import Run, markdown_table
 # `QUICK_OVERRIDES`. The full run trains each regressor for 20 epochs and the
 # UNet for 40, on four random 128x128 crops per training image per epoch (90
 # steps of 8); `--quick` trains on two 64x64 crops per image, 3 epochs per
-# regressor and 8 for a half-width UNet. The bars: the UNet's validation MAE
+# regressor and 6 for a half-width UNet. The bars: the UNet's validation MAE
 # (the headline) below the mean predictor's (quick); at most 4.0 cells, with
 # the baseline at most the handout's 32.7 (full).
 
@@ -139,7 +139,7 @@ QUICK_OVERRIDES = {
     "crop_size": 64,
     "crops_per_image": 2,
     "epochs": 3,
-    "unet_epochs": 8,
+    "unet_epochs": 6,
     "unet_filters": (8, 16, 32, 64),
 }
 HANDOUT_BASELINE_MAE = 32.7  # the baseline regressor's validation MAE in the handout
@@ -691,16 +691,21 @@ if __name__ == "__main__":
 #
 # | mode  | mean predictor | baseline CNN | deeper CNN | UNet |
 # |-------|----------------|--------------|------------|------|
-# | quick | 59.06          | 46.25        | 11.67      | 7.99 |
+# | quick | 59.06          | 44.44        | 13.41      | 8.38 |
 # | full  | 59.06          | 6.86         | 4.90       | 2.74 |
 #
-# Time (wall; CPU user + sys): quick 74.8 s idle (85 s lightly loaded; 103
-# s CPU); full 48.5 min (shared with a second training; 2,659 s CPU).
+# Time (wall; CPU user + sys): quick 87.5 s whole process on the idle 2-core
+# AMD EPYC of 2026-12-01 (106 s user + 14 s system; with 8 UNet epochs it took
+# 93.8 s there and gave UNet MAE 4.48, and 74.8 s on the faster CPU of an
+# earlier session, MAE 7.99 before the crops were drawn from stateless
+# seeds); full 48.5 min (an earlier session, shared with a second training;
+# 2,659 s CPU).
 #
 # The full run shared the 2 cores with another training most of the time, so
 # its wall time is inflated; CPU time / 2 estimates the unshared wall time,
-# about 22 min. Quick numbers of the regressors vary from run to run (3
-# epochs; parallel augmentation is not bit-reproducible). An earlier version
+# about 22 min. The augmentation is bit-reproducible since 2026-12-01 (a
+# stateless seed per crop), so a seed gives the same quick numbers on one
+# machine; the full numbers above predate that change. An earlier version
 # drew its crops with plain `tf.random` ops inside `Dataset.map`, which replay
 # the same numbers every epoch once `keras.utils.set_random_seed` has run; with
 # those repeated crops the full run gave baseline 6.66, deeper 4.60 and UNet
