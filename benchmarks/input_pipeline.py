@@ -17,7 +17,6 @@ replaces its iterator). Writes benchmarks/input_pipeline.md.
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -32,7 +31,7 @@ import tensorflow as tf  # noqa: E402
 
 from assignments import cifar10_fcn_cnn as cifar  # noqa: E402
 from common.datasets.cifar10 import load_cifar10  # noqa: E402
-from common.reporting import markdown_table  # noqa: E402
+from common.reporting import cpu_model, markdown_table  # noqa: E402
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -105,15 +104,10 @@ def main() -> int:
         }
         for kind, runs in results.items()
     ]
-    cpu = platform.processor() or platform.machine()
-    if Path("/proc/cpuinfo").is_file():
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
-                 .splitlines() if line.startswith("model name")]  # fmt: skip
-        cpu = names[0] if names else cpu
     text = (
         "# Input pipeline: the gap at epoch boundaries\n\n"
         f"Measured {time.strftime('%Y-%m-%d')} with `benchmarks/input_pipeline.py` on "
-        f"{os.cpu_count()} CPU cores ({cpu}); CIFAR-10 ({source}), quick-size CNN, "
+        f"{os.cpu_count()} CPU cores ({cpu_model()}); CIFAR-10 ({source}), quick-size CNN, "
         f"{args.steps} steps of {args.batch_size} per epoch, {args.epochs} epochs, "
         f"{args.repeats} A/B repeats; load average after the run {os.getloadavg()[0]:.1f}.\n\n"
         f"{markdown_table(rows)}\n\n"

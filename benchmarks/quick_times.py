@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BUDGET_SECONDS = 90
 
-from common.reporting import markdown_table  # noqa: E402
+from common.reporting import cpu_model, markdown_table  # noqa: E402
 
 
 def main() -> int:
@@ -36,12 +36,6 @@ def main() -> int:
         subprocess.call(command, cwd=ROOT)
         results = json.loads((Path(output) / "summary.json").read_text())["results"]
     load = os.getloadavg()[0]
-    cpu = platform.processor() or platform.machine()
-    info = Path("/proc/cpuinfo")
-    if info.is_file():  # the machine kind's CPU model varies, and conv speed with it
-        names = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines()
-                 if line.startswith("model name")]  # fmt: skip
-        cpu = names[0] if names else cpu
     rows = [
         {
             "assignment": row["assignment"],
@@ -58,7 +52,7 @@ def main() -> int:
         "# Quick-mode wall times",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} with `benchmarks/quick_times.py` on "
-        f"{os.cpu_count()} CPU cores ({cpu}), Python "
+        f"{os.cpu_count()} CPU cores ({cpu_model()}), Python "
         f"{platform.python_version()}; load average after the run {load:.1f}. "
         f"Budget: {BUDGET_SECONDS} s each (process start to exit).",
         "",

@@ -11,6 +11,7 @@ Files: `shakespeare/<corpus>.txt` in the data folder, else the download.
 from __future__ import annotations
 
 from common.datasets.base import find_file
+from common.datasets.texts import strip_gutenberg
 from common.errors import InputError
 
 CORPORA = {
@@ -20,17 +21,6 @@ CORPORA = {
     ),
     "sonnets": ("https://www.gutenberg.org/cache/epub/1041/pg1041.txt", None),
 }
-
-
-def strip_gutenberg(text: str) -> str:
-    """Remove Project Gutenberg's header and licence footer, if present."""
-    start = text.find("*** START OF")
-    if start != -1:
-        text = text[text.find("\n", start) + 1 :]
-    end = text.find("*** END OF")
-    if end != -1:
-        text = text[:end]
-    return text.strip() + "\n"
 
 
 def load_shakespeare(corpus: str = "tiny_shakespeare", data_dir=None) -> str:
@@ -63,4 +53,4 @@ def load_shakespeare(corpus: str = "tiny_shakespeare", data_dir=None) -> str:
         raise InputError(f"{path} is not UTF-8 text ({error})") from None
     if not text.strip():
         raise InputError(f"{path} is empty; replace it with a fresh copy")
-    return strip_gutenberg(text) if corpus == "sonnets" else text
+    return strip_gutenberg(text) + "\n" if corpus == "sonnets" else text
