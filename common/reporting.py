@@ -19,6 +19,7 @@ import math
 import operator
 import os
 import platform
+import re
 import sys
 import tempfile
 import time
@@ -53,21 +54,51 @@ def bar_conditions(bar: Sequence) -> list[tuple[str, str, float]]:
             raise ValueError(
                 f"bad bar condition {condition!r}; use (metric, one of {sorted(OPERATORS)}, value)"
             )
+        if isinstance(condition[2], str) and not _REFERENCE.match(condition[2]):
+            raise ValueError(
+                f"bad bar reference {condition[2]!r}; use a number, 'metric' or 'metric + 5'"
+            )
     return conditions
+
+
+# A condition's value may name a metric, with an offset: "first_k_f1 + 5".
+_REFERENCE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:([+-])\s*(\d+(?:\.\d*)?(?:e-?\d+)?))?\s*$")
+
+
+def reference_value(metrics: Mapping[str, float], value: float | str) -> float:
+    """The number a condition compares with: `value`, or the metric it names plus its offset.
+
+    Example: `reference_value({"first_k_f1": 8.4}, "first_k_f1 + 5")` is 13.4.
+
+    Raises:
+        KeyError: the named metric is not in `metrics`.
+        ValueError: `value` is a string that is not `metric`, `metric + x` or `metric - x`.
+    """
+    if not isinstance(value, str):
+        return float(value)
+    match = _REFERENCE.match(value)
+    if not match:
+        raise ValueError(f"bad bar reference {value!r}; use a number, 'metric' or 'metric + 5'")
+    name, sign, offset = match.groups()
+    base = float(metrics[name])
+    if not sign:
+        return base
+    return base + float(offset) if sign == "+" else base - float(offset)
 
 
 def check_condition(metrics: Mapping[str, float], condition: Sequence) -> bool:
     """Whether one condition (metric, comparison, value) holds; NaN never does.
 
-    The value may name another metric (a string): `("cnn_accuracy", ">",
-    "fcn_accuracy")` compares two measured numbers.
+    The value may name another metric (a string), with an offset:
+    `("cnn_accuracy", ">", "fcn_accuracy")` compares two measured numbers,
+    `("f1", ">=", "first_k_f1 + 5")` asks for a gain of 5 points.
 
     Raises:
         KeyError: a metric named by the condition is not in `metrics`.
     """
     name, comparison, value = condition
     measured = float(metrics[name])
-    reference = float(metrics[value]) if isinstance(value, str) else float(value)
+    reference = reference_value(metrics, value)
     if math.isnan(measured) or math.isnan(reference):
         return False
     return OPERATORS[comparison](measured, reference)
@@ -349,7 +380,14 @@ class Run:
             "headline": {"metric": headline, "value": metrics[headline]},
             "bar": {
                 "conditions": [
-                    {"metric": n, "comparison": c, "value": v, "measured": metrics[n], "holds": ok}
+                    {
+                        "metric": n,
+                        "comparison": c,
+                        "value": v,
+                        "reference": reference_value(metrics, v),
+                        "measured": metrics[n],
+                        "holds": ok,
+                    }
                     for (n, c, v), ok in zip(conditions, results)
                 ],
                 "text": format_bar(conditions),
@@ -377,7 +415,7 @@ class Run:
         for condition in record["bar"]["conditions"]:
             reference = condition["value"]
             if isinstance(reference, str):
-                reference = f"{reference} = {record['metrics'].get(reference)}"
+                reference = f"{reference} = {condition['reference']:.6g}"
             print(
                 f"  {'ok  ' if condition['holds'] else 'MISS'} {condition['metric']} = "
                 f"{condition['measured']} (bar: {condition['comparison']} {reference})"

@@ -5,7 +5,14 @@ import json
 import pytest
 
 from common.config import BaseConfig
-from common.reporting import Run, atomic_write, bar_conditions, check_bar, markdown_table
+from common.reporting import (
+    Run,
+    atomic_write,
+    bar_conditions,
+    check_bar,
+    markdown_table,
+    reference_value,
+)
 
 
 def test_bar_is_a_list_of_conditions_that_must_all_hold():
@@ -21,6 +28,16 @@ def test_bar_is_a_list_of_conditions_that_must_all_hold():
         bar_conditions([("loss", "<=")])
 
 
+def test_a_condition_may_ask_for_a_gain_over_another_metric():
+    bar = [("f1", ">=", 8.0), ("f1", ">=", "first_k_f1 + 5")]
+    assert check_bar({"f1": 13.4, "first_k_f1": 8.3}, bar)
+    assert not check_bar({"f1": 13.4, "first_k_f1": 8.5}, bar)
+    assert reference_value({"psnr": 33.7}, "psnr - 0.5") == pytest.approx(33.2)
+    assert reference_value({}, 2.5) == 2.5
+    with pytest.raises(ValueError, match="bad bar reference"):
+        bar_conditions([("f1", ">=", "first_k_f1 * 2")])
+
+
 def test_finish_records_the_headline_and_every_condition(tmp_path):
     config = BaseConfig(quick=False, output_dir=str(tmp_path))
     bar = [("mae", "<", 3.0), ("mae", "<", "mean_mae")]
@@ -28,6 +45,7 @@ def test_finish_records_the_headline_and_every_condition(tmp_path):
     assert record["headline"] == {"metric": "mae", "value": 2.5}
     assert [c["holds"] for c in record["bar"]["conditions"]] == [True, True]
     assert record["bar"]["text"] == "mae < 3.0 and mae < mean_mae"
+    assert [c["reference"] for c in record["bar"]["conditions"]] == [3.0, 59.1]
     record = Run("demo", config).finish({"mae": 3.5, "mean_mae": 59.1}, bar)
     assert not record["passed"] and [c["holds"] for c in record["bar"]["conditions"]] == [
         False,
