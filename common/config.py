@@ -41,10 +41,17 @@ class BaseConfig:
     Attributes:
         quick: run the cut-down pipeline (real data, fewer samples and epochs).
         epochs: training epochs (per model where several are trained).
-        batch_size: global batch size (scaled by nothing: the caller divides).
+        batch_size: the batch of each replica (`common.distribute.global_batch_size`
+            multiplies it by the number of GPUs / TPU cores).
         seed: seed for Python, NumPy and the backend (keras.utils.set_random_seed).
         data_dir: the data folder; default `$ASSIGNMENTS_DATA_DIR`.
         output_dir: where results go; default `runs/<assignment>`.
+        jit_compile: XLA compilation of the train step: "auto" (Keras's choice: on
+            for a GPU or TPU, off on a CPU, where it measured 2.5-4x slower here),
+            "on" or "off"; models are compiled with `config.keras_jit_compile`.
+        mixed_precision: compute in float16 with float32 weights (Keras's
+            "mixed_float16" policy, set by `common.reporting.Run`): faster on GPUs
+            with tensor cores, slower on a CPU.
     """
 
     quick: bool = dataclasses.field(
@@ -61,6 +68,21 @@ class BaseConfig:
     output_dir: str | None = dataclasses.field(
         default=None, metadata={"help": "output folder", "default_text": "runs/<assignment>"}
     )
+    jit_compile: str = dataclasses.field(
+        default="auto",
+        metadata={
+            "help": "XLA compilation: auto is on for a GPU/TPU, off on a CPU",
+            "choices": ("auto", "on", "off"),
+        },
+    )
+    mixed_precision: bool = dataclasses.field(
+        default=False, metadata={"help": "float16 compute, float32 weights (for GPUs)"}
+    )
+
+    @property
+    def keras_jit_compile(self) -> bool | str:
+        """`jit_compile` as `Model.compile` takes it: "auto", True or False."""
+        return {"auto": "auto", "on": True, "off": False}[self.jit_compile]
 
 
 def field(

@@ -244,9 +244,13 @@ class Run:
     run's is removed), so a folder either holds one complete run or says
     that its run did not finish.
 
+    Creating it also sets Keras's dtype policy for the run: "mixed_float16"
+    with `--mixed-precision`, else "float32" (models built after it follow).
+
     Args:
         assignment: the assignment's name, e.g. "autoencoder".
-        config: the run's Config dataclass (`output_dir`, `quick`, `seed` are read).
+        config: the run's Config dataclass (`output_dir`, `quick`, `seed`,
+            `mixed_precision` are read).
 
     Raises:
         InputError: the output folder cannot be created or written.
@@ -264,6 +268,11 @@ class Run:
         self.files: list[str] = []
         self._history_rows: list[dict] = []
         self._opened = False
+        if getattr(config, "mixed_precision", None) is not None:  # process-wide: set it each run
+            import keras
+
+            policy = "mixed_float16" if config.mixed_precision else "float32"
+            keras.config.set_dtype_policy(policy)
 
     def path(self, name: str) -> Path:
         """The path of an output file called `name` in the run folder (folder created)."""

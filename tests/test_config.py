@@ -163,3 +163,15 @@ def test_run_cli_exit_codes(capsys):
 
     assert run_cli(bad) == 2
     assert capsys.readouterr().err == "error: the data folder /x does not exist\n"
+
+
+def test_jit_compile_and_mixed_precision_flags():
+    from common.config import BaseConfig, parse_config
+
+    config = parse_config(BaseConfig, {}, [])
+    assert config.keras_jit_compile == "auto" and config.mixed_precision is False
+    config = parse_config(BaseConfig, {}, ["--jit-compile", "off", "--mixed-precision"])
+    assert config.keras_jit_compile is False and config.mixed_precision is True
+    assert parse_config(BaseConfig, {}, ["--jit-compile", "on"]).keras_jit_compile is True
+    with pytest.raises(SystemExit):
+        parse_config(BaseConfig, {}, ["--jit-compile", "yes"])

@@ -182,3 +182,15 @@ def test_training_interrupted_then_resumed_from_the_run_folder(tmp_path):
     assert [row.split(",")[0] for row in log.read_text().splitlines()] == ["epoch", *"01234"]
     run.finish({"loss": history.history["loss"][-1]}, [("loss", ">=", 0)])
     assert not (tmp_path / "out" / "checkpoints").exists()
+
+
+def test_run_sets_the_dtype_policy_of_its_flags(tmp_path):
+    import keras
+
+    Run("demo", BaseConfig(output_dir=str(tmp_path), mixed_precision=True))
+    try:
+        assert keras.config.dtype_policy().name == "mixed_float16"
+        assert keras.layers.Dense(2).dtype_policy.compute_dtype == "float16"
+    finally:
+        Run("demo", BaseConfig(output_dir=str(tmp_path)))
+    assert keras.config.dtype_policy().name == "float32"
