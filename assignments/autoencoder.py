@@ -50,6 +50,9 @@ if "google.colab" in sys.modules and not any(
     os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
+from common.config import reject_bad_flags
+
+reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import keras
 import numpy as np
@@ -127,14 +130,18 @@ def build_model(input_dim: int = 784, latent_dim: int = 32) -> keras.Model:
 
 
 # %%
-def train_autoencoder(config: Config, latent_dim: int, x_train: np.ndarray, x_test: np.ndarray):
-    """Train one autoencoder; return (model, history, {"bce": ..., "mse": ...} on the test set)."""
+def train_autoencoder(config: Config, run: Run, latent_dim: int, x_train, x_test):
+    """Train one autoencoder; return (model, history, {"bce": ..., "mse": ...} on the test set).
+
+    `run.training_callbacks` checkpoints each epoch: an interrupted run resumes.
+    """
     with strategy().scope():
         model = build_model(x_train.shape[1], latent_dim)
         model.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate),
             loss="binary_crossentropy",
             metrics=[keras.metrics.MeanSquaredError(name="mse")],
+            jit_compile=config.keras_jit_compile,
         )
     history = model.fit(
         x_train,
@@ -142,6 +149,7 @@ def train_autoencoder(config: Config, latent_dim: int, x_train: np.ndarray, x_te
         epochs=config.epochs,
         batch_size=global_batch_size(config.batch_size),
         validation_split=config.validation_split,
+        callbacks=run.training_callbacks(f"latent_{latent_dim}"),
         verbose=2,
     )
     bce, mse = model.evaluate(x_test, x_test, batch_size=1024, verbose=0)
@@ -179,7 +187,7 @@ def run_sweep(config: Config, run: Run, x_train: np.ndarray, x_test: np.ndarray)
     shown = x_test[: config.figure_digits]
     for latent_dim in config.latent_dims:
         print(f"\n== latent_dim = {latent_dim}")
-        model, history, scores = train_autoencoder(config, latent_dim, x_train, x_test)
+        model, history, scores = train_autoencoder(config, run, latent_dim, x_train, x_test)
         metrics[f"bce_latent_{latent_dim}"] = scores["bce"]
         metrics[f"mse_latent_{latent_dim}"] = scores["mse"]
         histories[f"latent {latent_dim}"] = history.history

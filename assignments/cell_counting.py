@@ -13,20 +13,18 @@
 # three, and a figure of image / true density / predicted density with the
 # counts.
 #
-# **What this notebook does.** Loads the 200 images (256x256 RGB) and their
-# dot annotations, puts a Gaussian (sigma 2 px) on every dot to make density
-# maps that sum to the counts (reflecting boundaries keep the mass of border
-# cells inside), and keeps the handout's split: images 1-180 train, 181-200
-# validate. Every model trains on random 128x128 crops (four per image per
-# epoch) with random flips and 90-degree rotations applied identically to the
-# image and its density map; a crop's count is its density map's sum.
-# Density maps are multiplied by 100 for training (a single cell's peak
-# becomes ~4 instead of ~0.04, so MSE gradients are not vanishingly small);
-# predictions are divided by 100 again. The regressors predict a crop's
-# count; a 256x256 validation image is counted as the sum over its four
-# 128x128 tiles. The UNet is fully convolutional, so it is evaluated on the
-# whole 256x256 image. The predict-the-training-mean count is reported as the
-# floor every model must beat. Saves the MAE table, the density figure,
+# **What this notebook does.** Loads the 200 images (256x256 RGB) and their dot
+# annotations, puts a Gaussian (sigma 2 px) on every dot to make density maps
+# that sum to the counts (reflecting boundaries keep the mass of border cells
+# inside), and keeps the handout's split: images 1-180 train, 181-200 validate.
+# Every model trains on random 128x128 crops (four per image per epoch) with
+# random flips and 90-degree rotations applied identically to the image and its
+# density map; a crop's count is its density map's sum. Density maps are
+# multiplied by 100 for training (a single cell's peak becomes ~4 instead of
+# ~0.04, so MSE gradients are not vanishingly small). The regressors count a
+# 256x256 validation image as the sum over its four 128x128 tiles; the fully
+# convolutional UNet sees the whole image. The predict-the-training-mean count
+# is the floor every model must beat. Saves the MAE table, the density figure,
 # learning curves and the three models.
 #
 # **Run it.** In a notebook, "Run all" runs the quick mode (set `QUICK =
@@ -45,7 +43,8 @@
 # ## Setup
 #
 # Keras 3 with the TensorFlow backend; tf.data for the augmentation pipeline.
-# `common` holds the flags, the data loader, figures and the run folder.
+# `common` holds the flags, the data loader with its crops and tiles, the
+# density figure and tables (`common.counting`), figures and the run folder.
 
 # %%
 """Counting cells: count regressors against a UNet density-map model, validation MAE in cells."""
@@ -65,6 +64,9 @@ if "google.colab" in sys.modules and not any(
     os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
+from common.config import reject_bad_flags
+
+reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import keras
 import numpy as np
@@ -73,55 +75,50 @@ from keras import layers
 
 from common import plots
 from common.config import BaseConfig, field, parse_config, run_assignment
-from common.datasets.cells import IMAGE_SIZE, TRAIN_IMAGES, load_cells
-from common.datasets.pipeline import map_with_seeds, prefetched, random_crop_flip_rotate
+from common.counting import density_figure, results_tables
+from common.datasets.cells import (
+    IMAGE_SIZE,
+    TRAIN_IMAGES,
+    augment,
+    split_cells,
+    tile_targets,
+    tiles,
+)
+from common.datasets.pipeline import map_with_seeds, prefetched
 from common.distribute import global_batch_size, strategy
 from common.errors import InputError
-from common.reporting import Run, markdown_table
+from common.reporting import Run
 
 # %% [markdown]
 # ## Configuration
 #
-# Every field is a flag with its bounds; `--quick` applies
-# `QUICK_OVERRIDES`. The full run trains each regressor for 20 epochs and the
-# UNet for 40, on four random 128x128 crops per training image per epoch (90
-# steps of 8); `--quick` trains on two 64x64 crops per image, 3 epochs per
-# regressor and 6 for a half-width UNet. The bars: the UNet's validation MAE
-# (the headline) below the mean predictor's (quick); at most 4.0 cells, with
-# the baseline at most the handout's 32.7 (full).
+# Every field is a flag with its bounds; `--quick` applies `QUICK_OVERRIDES`.
+# The full run trains each regressor for 20 epochs and the UNet for 40, on
+# four random 128x128 crops per training image per epoch (90 steps of 8);
+# `--quick` trains on two 64x64 crops per image, 3 epochs per regressor and 6
+# for a half-width UNet. The bars: the UNet's validation MAE (the headline)
+# below the mean predictor's (quick); at most 4.0 cells, with the baseline at
+# most the handout's 32.7 (full).
 
 
 # %%
 @dataclass
 class Config(BaseConfig):
-    sigma: float = field(
-        2.0, "standard deviation (pixels) of the Gaussian put on each dot", minimum=0.1
-    )
-    density_scale: float = field(
-        100.0, "density maps are multiplied by this for training", minimum=1e-6
-    )
+    sigma: float = field(2.0, "std (pixels) of the Gaussian put on each dot", minimum=0.1)
+    density_scale: float = field(100.0, "factor of the density maps in training", minimum=1e-6)
     crop_size: int = field(
-        128,
-        "side of the random training crops and validation tiles (a multiple of 32)",
-        minimum=32,
-        maximum=IMAGE_SIZE,
+        128, "side of the training crops and validation tiles", minimum=32, maximum=IMAGE_SIZE
     )
-    crops_per_image: int = field(
-        4, "random crops drawn from every training image per epoch", minimum=1
-    )
+    crops_per_image: int = field(4, "random crops per training image per epoch", minimum=1)
     epochs: int = field(20, "training epochs of each count regressor", minimum=1)
     unet_epochs: int = field(40, "training epochs of the UNet", minimum=1)
     batch_size: int = field(8, "batch size", minimum=1)
-    learning_rate: float = field(
-        1e-3, "peak Adam learning rate (cosine decay to 1% of it)", minimum=0
-    )
+    learning_rate: float = field(1e-3, "peak Adam learning rate (cosine decay)", minimum=0)
     baseline_filters: tuple[int, ...] = field(
         (32, 64, 128), "filters of the baseline regressor's conv blocks", minimum=1
     )
     deeper_filters: tuple[int, ...] = field(
-        (16, 32, 64, 128, 256),
-        "filters of the deeper regressor's blocks (two convs each)",
-        minimum=1,
+        (16, 32, 64, 128, 256), "filters of the deeper regressor's blocks", minimum=1
     )
     unet_filters: tuple[int, ...] = field(
         (16, 32, 64, 128), "filters per UNet level, the last being the bottleneck", minimum=1
@@ -142,10 +139,8 @@ QUICK_OVERRIDES = {
     "unet_epochs": 6,
     "unet_filters": (8, 16, 32, 64),
 }
-HANDOUT_BASELINE_MAE = 32.7  # the baseline regressor's validation MAE in the handout
-TARGET_UNET_MAE = 4.0
 QUICK_BAR = [("unet_mae", "<", "mean_predictor_mae")]
-FULL_BAR = [("unet_mae", "<=", TARGET_UNET_MAE), ("baseline_mae", "<=", HANDOUT_BASELINE_MAE)]
+FULL_BAR = [("unet_mae", "<=", 4.0), ("baseline_mae", "<=", 32.7)]  # 32.7: the handout's baseline
 
 
 def check_crop_size(config: Config) -> None:
@@ -162,28 +157,13 @@ def check_crop_size(config: Config) -> None:
 # %% [markdown]
 # ## Input pipeline
 #
-# One random crop, flip and 90-degree rotation is drawn per example and
-# applied to the image and its density map together (they are stacked as one
-# 4-channel tensor first), so the two never disagree.
+# Each training example is a random crop, flip and 90-degree rotation of the
+# image and its density map together (`augment`), drawn fresh every epoch.
+# Validation images are cut into non-overlapping tiles of the crop size, so
+# every model's validation count error in training is per tile of that size.
 
 
 # %%
-def augment(image: tf.Tensor, density: tf.Tensor, crop_size: int, seed: tf.Tensor):
-    """A random `crop_size` crop, left-right / up-down flip and 90-degree rotation of both tensors.
-
-    Args:
-        image: float32 (height, width, 3).
-        density: float32 (height, width, 1).
-        crop_size: side of the square crop (at most height and width).
-        seed: int64 (2,) stateless seed of this example (`map_with_seeds`).
-
-    Returns:
-        `(image, density)` of shapes (crop_size, crop_size, 3) and (crop_size, crop_size, 1).
-    """
-    stacked = random_crop_flip_rotate(tf.concat([image, density], axis=-1), crop_size, seed)
-    return stacked[..., :3], stacked[..., 3:]
-
-
 def training_dataset(images, densities, config: Config, targets: str) -> tf.data.Dataset:
     """Augmented crops of the training images, `crops_per_image` per image, fresh every epoch.
 
@@ -207,36 +187,10 @@ def training_dataset(images, densities, config: Config, targets: str) -> tf.data
     return prefetched(dataset.batch(global_batch_size(config.batch_size)))
 
 
-# %% [markdown]
-# ## Validation tiles
-#
-# Validation images are cut into non-overlapping tiles of the crop size, so
-# every model's validation count error during training is per tile of the
-# same size.
-
-
-# %%
-def tiles(array: np.ndarray, size: int) -> np.ndarray:
-    """Cut (n, h, w, c) into non-overlapping tiles (n * (h // size) * (w // size), size, size, c).
-
-    Tiles are ordered image by image, row by row.
-    """
-    n, height, width, channels = array.shape
-    rows, columns = height // size, width // size
-    array = array[:, : rows * size, : columns * size]
-    array = array.reshape(n, rows, size, columns, size, channels).transpose(0, 1, 3, 2, 4, 5)
-    return array.reshape(n * rows * columns, size, size, channels)
-
-
 def validation_dataset(images, densities, config: Config, targets: str) -> tf.data.Dataset:
     """The validation images as crop-size tiles with density or count targets (no augmentation)."""
-    image_tiles = tiles(images, config.crop_size)
-    density_tiles = tiles(densities, config.crop_size)
-    if targets == "count":
-        labels = density_tiles.sum(axis=(1, 2)) / config.density_scale  # (tiles, 1)
-    else:
-        labels = density_tiles
-    dataset = tf.data.Dataset.from_tensor_slices((image_tiles, labels.astype("float32")))
+    tiled = tile_targets(images, densities, config.crop_size, config.density_scale, targets)
+    dataset = tf.data.Dataset.from_tensor_slices(tiled)
     return prefetched(dataset.batch(global_batch_size(config.batch_size)).cache())
 
 
@@ -279,7 +233,6 @@ def build_count_regressor(
             layer predicts `(count - initial_count) / count_scale`, a number of
             order 1, which Adam's roughly learning-rate-sized steps reach in a
             few hundred updates (a raw count of ~40 would take thousands).
-        name: the model's name.
 
     Returns:
         An uncompiled model mapping float32 (batch, height, width, 3) in [0, 1]
@@ -344,16 +297,12 @@ def _double_conv(x, width: int, prefix: str):
 def build_unet(filters=(16, 32, 64, 128), name: str = "unet") -> keras.Model:
     """A UNet (Ronneberger et al. 2015) that predicts a cell density map.
 
-    Each encoder level is two 3x3 conv + batch norm + ReLU, then 2x2 max
-    pooling; the last entry of `filters` is the bottleneck. Each decoder level
-    upsamples with a 2x2 transposed convolution, concatenates the encoder's
-    feature map of the same size and applies two convolutions. A 1x1
-    convolution with ReLU gives the density.
+    Encoder levels end in 2x2 max pooling; decoder levels upsample with a 2x2
+    transposed convolution before their skip; a 1x1 ReLU convolution gives the density.
 
     Args:
         filters: filters per level, from the full-resolution level to the
             bottleneck (at least two entries).
-        name: the model's name.
 
     Returns:
         An uncompiled, fully convolutional model mapping float32
@@ -386,12 +335,19 @@ def build_unet(filters=(16, 32, 64, 128), name: str = "unet") -> keras.Model:
 # ## Loss and metric of the density model
 #
 # The UNet's loss is the pixel MSE of the (scaled) density plus
-# `count_weight` times the absolute count error in cells, the count of a map
-# being its sum divided by the density scale. The metric `count_mae` reports
-# the count error of density maps in cells, comparable with the regressors'.
+# `count_weight` times the absolute count error in cells (a map's sum divided
+# by the density scale). The metric `count_mae` reports that count error in
+# cells, comparable with the regressors'.
 
 
 # %%
+def map_count_error(y_true, y_pred):
+    """`|sum(y_pred) - sum(y_true)|` per example of density maps (batch, h, w, 1), map units."""
+    return keras.ops.abs(
+        keras.ops.sum(y_pred, axis=(1, 2, 3)) - keras.ops.sum(y_true, axis=(1, 2, 3))
+    )
+
+
 @keras.saving.register_keras_serializable(package="cell_counting")
 class DensityCountLoss(keras.losses.Loss):
     """`mean((y - y_hat) ** 2) + count_weight * |sum(y_hat) - sum(y)| / density_scale`, per example.
@@ -399,22 +355,14 @@ class DensityCountLoss(keras.losses.Loss):
     Inputs: density maps (batch, h, w, 1) multiplied by `density_scale`.
     """
 
-    def __init__(
-        self,
-        count_weight: float = 0.01,
-        density_scale: float = 100.0,
-        name: str = "density_count_loss",
-        **kwargs,
-    ):
+    def __init__(self, count_weight=0.01, density_scale=100.0, name="density_count_loss", **kwargs):
         super().__init__(name=name, **kwargs)
         self.count_weight = count_weight
         self.density_scale = density_scale
 
     def call(self, y_true, y_pred):
         pixel_mse = keras.ops.mean(keras.ops.square(y_true - y_pred), axis=(1, 2, 3))
-        count_error = keras.ops.abs(
-            keras.ops.sum(y_pred, axis=(1, 2, 3)) - keras.ops.sum(y_true, axis=(1, 2, 3))
-        )
+        count_error = map_count_error(y_true, y_pred)
         return pixel_mse + self.count_weight * count_error / self.density_scale
 
     def get_config(self):
@@ -431,10 +379,7 @@ class DensityCountError(keras.metrics.MeanMetricWrapper):
 
     def __init__(self, density_scale: float = 100.0, name: str = "count_mae", dtype=None):
         def count_error(y_true, y_pred):
-            difference = keras.ops.sum(y_pred, axis=(1, 2, 3)) - keras.ops.sum(
-                y_true, axis=(1, 2, 3)
-            )
-            return keras.ops.abs(difference) / density_scale
+            return map_count_error(y_true, y_pred) / density_scale
 
         super().__init__(count_error, name=name, dtype=dtype)
         self.density_scale = density_scale
@@ -447,12 +392,11 @@ class DensityCountError(keras.metrics.MeanMetricWrapper):
 # ## Training
 #
 # Adam with a cosine learning-rate decay; the regressors minimise the squared
-# count error, the UNet the density + count loss. Each fit validates on the
-# tiles of the 20 validation images.
+# count error, the UNet the density + count loss; validation on the tiles.
 
 
 # %%
-def train_model(kind: str, config: Config, x_train, d_train, x_val, d_val):
+def train_model(kind: str, config: Config, run: Run, x_train, d_train, x_val, d_val):
     """Build, compile, fit one model ("baseline", "deeper" or "unet"); return (model, history)."""
     epochs = config.unet_epochs if kind == "unet" else config.epochs
     targets = "density" if kind == "unet" else "count"
@@ -467,6 +411,7 @@ def train_model(kind: str, config: Config, x_train, d_train, x_val, d_val):
         float(d_train.sum(axis=(1, 2, 3)).mean() / config.density_scale)
         * (config.crop_size / x_train.shape[1]) ** 2
     )
+    start = {"initial_count": mean_crop_count, "count_scale": mean_crop_count}
     with strategy().scope():
         if kind == "unet":
             model = build_unet(config.unet_filters)
@@ -474,23 +419,23 @@ def train_model(kind: str, config: Config, x_train, d_train, x_val, d_val):
             metrics = [DensityCountError(config.density_scale)]
         else:
             if kind == "baseline":
-                model = build_count_regressor(
-                    config.baseline_filters,
-                    initial_count=mean_crop_count,
-                    count_scale=mean_crop_count,
-                    name="baseline_regressor",
-                )
+                name = "baseline_regressor"
+                model = build_count_regressor(config.baseline_filters, **start, name=name)
             else:
-                model = build_deeper_regressor(
-                    config.deeper_filters,
-                    initial_count=mean_crop_count,
-                    count_scale=mean_crop_count,
-                )
+                model = build_deeper_regressor(config.deeper_filters, **start)
             loss = "mean_squared_error"
             metrics = [keras.metrics.MeanAbsoluteError(name="count_mae")]
-        model.compile(keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
+        model.compile(
+            keras.optimizers.Adam(schedule),
+            loss=loss,
+            metrics=metrics,
+            jit_compile=config.keras_jit_compile,
+        )
     print(f"\n== {model.name}: {model.count_params():,} parameters, {epochs} epochs")
-    history = model.fit(training, validation_data=validation, epochs=epochs, verbose=2)
+    callbacks = run.training_callbacks(kind)  # resumable: checkpoints every epoch
+    history = model.fit(
+        training, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=2
+    )
     return model, history
 
 
@@ -503,71 +448,25 @@ def predict_counts(model: keras.Model, kind: str, images: np.ndarray, config: Co
     if kind == "unet":
         densities = model.predict(images, batch_size=4, verbose=0) / config.density_scale
         return densities.sum(axis=(1, 2, 3)), densities
-    per_tile = model.predict(tiles(images, config.crop_size), batch_size=16, verbose=0).reshape(
-        len(images), -1
-    )
-    return per_tile.sum(axis=1), None
-
-
-# %% [markdown]
-# ## Image / true density / predicted density
-
-
-# %%
-def density_figure(images, true_densities, predicted_densities, true_counts, predicted_counts):
-    """One column per validation image: the image, its true and its UNet density map, counts."""
-    import matplotlib.pyplot as plt
-
-    n = len(images)
-    figure, axes = plt.subplots(3, n, figsize=(2.6 * n, 8), squeeze=False)
-    for column in range(n):
-        top = max(true_densities[column].max(), predicted_densities[column].max())
-        panels = [
-            (images[column], f"image {column + TRAIN_IMAGES + 1}", {}),
-            (
-                true_densities[column, ..., 0],
-                f"true density: {true_counts[column]:.0f}",
-                {"cmap": "magma", "vmin": 0, "vmax": top},
-            ),
-            (
-                predicted_densities[column, ..., 0],
-                f"UNet: {predicted_counts[column]:.1f}",
-                {"cmap": "magma", "vmin": 0, "vmax": top},
-            ),
-        ]
-        for row, (picture, title, style) in enumerate(panels):
-            axes[row, column].imshow(np.clip(picture, 0, 1) if row == 0 else picture, **style)
-            axes[row, column].set_title(title, fontsize=9)
-            axes[row, column].axis("off")
-    figure.suptitle("Validation images, true and predicted density maps (counts = map sums)")
-    figure.tight_layout()
-    return figure
+    per_tile = model.predict(tiles(images, config.crop_size), batch_size=16, verbose=0)
+    return per_tile.reshape(len(images), -1).sum(axis=1), None
 
 
 # %% [markdown]
 # ## Loading the cells, and training every model
 #
-# The handout's split: images 1-180 train, 181-200 validate. Density maps
-# are scaled by `density_scale` for training. Each model is trained, saved,
-# and scored on the whole validation images against the mean predictor.
+# The handout's split (`split_cells`): images 1-180 train, 181-200 validate.
+# Each model is trained, saved and scored on whole validation images.
 
 
 # %%
 def load_split(config: Config) -> dict:
-    """Training and validation images, scaled density maps and counts, by name."""
-    images, densities, counts = load_cells(config.data_dir, sigma=config.sigma)
-    scaled = densities * config.density_scale
-    data = {
-        "x_train": images[:TRAIN_IMAGES],
-        "x_val": images[TRAIN_IMAGES:],
-        "d_train": scaled[:TRAIN_IMAGES],
-        "d_val": scaled[TRAIN_IMAGES:],
-        "c_train": counts[:TRAIN_IMAGES],
-        "c_val": counts[TRAIN_IMAGES:],
-    }
+    """Training and validation images, scaled density maps and counts (`split_cells`)."""
+    data = split_cells(config.data_dir, config.sigma, config.density_scale)
+    counts = np.concatenate([data["c_train"], data["c_val"]])
     print(
         f"VGG cells: {TRAIN_IMAGES} training / {len(data['x_val'])} validation images "
-        f"{images.shape[1:]}, counts {counts.min():.0f}-{counts.max():.0f} "
+        f"{data['x_train'].shape[1:]}, counts {counts.min():.0f}-{counts.max():.0f} "
         f"(training mean {data['c_train'].mean():.1f})"
     )
     return data
@@ -580,7 +479,7 @@ def train_all(config: Config, run: Run, data: dict):
     histories, predictions, unet_densities = {}, {}, None
     for kind in config.models:
         splits = (data["x_train"], data["d_train"], data["x_val"], data["d_val"])
-        model, history = train_model(kind, config, *splits)
+        model, history = train_model(kind, config, run, *splits)
         run.add_history(history, model=kind)
         run.save_model(model, f"{kind}.keras")
         histories[kind] = history.history
@@ -597,56 +496,26 @@ def train_all(config: Config, run: Run, data: dict):
 # %% [markdown]
 # ## The report
 #
-# The density figure, the learning curves, and the MAE table with the
-# per-image counts.
+# The density figure (`common.counting.density_figure`), the learning curves,
+# and the MAE table with the per-image counts (`common.counting.results_tables`).
 
 
 # %%
-MODEL_NAMES = {
-    "baseline": "baseline CNN regressor",
-    "deeper": "deeper CNN regressor",
-    "unet": "UNet density map",
-}
-
-
 def save_figures(run: Run, config: Config, data: dict, histories, predictions, unet_densities):
     """densities.png (when the UNet was trained) and learning_curves.png."""
     if unet_densities is not None:
-        shown = slice(0, config.figure_images)
-        true_densities = data["d_val"][shown] / config.density_scale
-        figure = density_figure(
-            data["x_val"][shown],
-            true_densities,
-            unet_densities[shown],
-            data["c_val"][shown],
-            predictions["unet"][shown],
-        )
+        shown, scale = config.figure_images, config.density_scale
+        figure = density_figure(data, unet_densities, predictions["unet"], shown, scale)
         run.save_figure(figure, "densities.png")
     title = f"Count MAE per {config.crop_size}x{config.crop_size} crop / tile"
     run.save_figure(plots.learning_curves(histories, "count_mae", title), "learning_curves.png")
 
 
-def results_tables(metrics: dict, predictions: dict, data: dict) -> tuple[str, str]:
-    """(the MAE table, the per-image counts table), as Markdown."""
-    mean = data["c_train"].mean()
-    names = {"mean_predictor": f"predict the training mean ({mean:.1f})", **MODEL_NAMES}
-    kinds = ["mean_predictor", *predictions]
-    rows = [{"model": names[k], "validation MAE (cells)": metrics[f"{k}_mae"]} for k in kinds]
-    per_image = [
-        {"image": TRAIN_IMAGES + i + 1, "true": count}
-        | {kind: float(counts[i]) for kind, counts in predictions.items()}
-        for i, count in enumerate(data["c_val"])
-    ]
-    formats = (".0f", ".0f") + (".1f",) * len(predictions)
-    return markdown_table(rows, floatfmt=".2f"), markdown_table(per_image, floatfmt=formats)
-
-
 # %% [markdown]
 # ## Run everything
 #
-# `main()` is the table of contents: check the crop size, load the cells,
-# train every model, and write metrics.json, history.csv, the figures, the
-# tables and the models to runs/cell_counting/.
+# `main()` is the table of contents: check the crop size, load the cells, train
+# every model, and write metrics, figures, tables and models to runs/cell_counting/.
 
 
 # %%
@@ -698,20 +567,15 @@ if __name__ == "__main__":
 # AMD EPYC of 2026-12-01 (106 s user + 14 s system; with 8 UNet epochs it took
 # 93.8 s there and gave UNet MAE 4.48, and 74.8 s on the faster CPU of an
 # earlier session, MAE 7.99 before the crops were drawn from stateless
-# seeds); full 48.5 min (an earlier session, shared with a second training;
-# 2,659 s CPU).
+# seeds); full 48.5 min (an earlier session, shared with a second training
+# most of the time; 2,659 s CPU, so about 22 min unshared, CPU time / 2).
 #
-# The full run shared the 2 cores with another training most of the time, so
-# its wall time is inflated; CPU time / 2 estimates the unshared wall time,
-# about 22 min. The augmentation is bit-reproducible since 2026-12-01 (a
-# stateless seed per crop), so a seed gives the same quick numbers on one
-# machine; the full numbers above predate that change. An earlier version
-# drew its crops with plain `tf.random` ops inside `Dataset.map`, which replay
-# the same numbers every epoch once `keras.utils.set_random_seed` has run; with
-# those repeated crops the full run gave baseline 6.66, deeper 4.60 and UNet
-# 2.33, within run-to-run noise of the numbers above.
-#
-# Bars: quick, the UNet beats the mean predictor (`unet_mae <
+# The augmentation is bit-reproducible since 2026-12-01 (a stateless seed per
+# crop): a seed gives the same quick numbers on one machine; the full numbers
+# predate that. Crops drawn with plain `tf.random` ops in `Dataset.map`
+# (which repeat every epoch once `keras.utils.set_random_seed` has run) gave
+# in the full run baseline 6.66, deeper 4.60 and UNet 2.33, within run-to-run
+# noise. Bars: quick, the UNet beats the mean predictor (`unet_mae <
 # mean_predictor_mae`); full, UNet MAE <= 4.0 *and* baseline MAE <= 32.7 (the
 # handout's baseline number).
 #
@@ -719,23 +583,22 @@ if __name__ == "__main__":
 # UNet's density maps, with the counts. `learning_curves.png`: the count MAE
 # per crop / tile of every model, training and validation, per epoch.
 #
-# *Why do density maps count better than direct regression?* A regressor has to
-# turn a whole image into one number through global pooling; it sees one
+# *Why do density maps count better than direct regression?* A regressor
+# turns a whole image into one number through global pooling; it sees one
 # supervision value per image and must learn, implicitly, what a cell is and
 # that counts add up. A density model is supervised at every pixel: each cell
-# tells it "put mass 1 here", so 180 images give tens of thousands of labelled
+# says "put mass 1 here", so 180 images give tens of thousands of labelled
 # cells instead of 180 numbers. Counting by integration is also additive by
-# construction: the count of two regions is the sum of their counts, crops and
-# whole images are handled alike, and overlapping cells still add their mass.
+# construction: crops and whole images are handled alike, and overlapping
+# cells still add their mass.
 #
 # *Why Gaussian density maps, and why does sigma matter?* A map of impulses at
 # the dots sums to the count but is almost impossible to regress (a one-pixel
-# error in position costs as much as a missed cell). Smoothing with a Gaussian
-# keeps the integral and makes the target tolerant to small localisation
-# errors; too large a sigma blurs neighbouring cells into each other and loses
-# localisation, too small brings back the impulse problem. Here sigma = 2 px,
-# about half a cell's radius: touching cells stay separate blobs while the
-# target stays smooth.
+# error in position costs as much as a missed cell). A Gaussian keeps the
+# integral and tolerates small localisation errors; too large a sigma blurs
+# neighbouring cells together, too small brings back the impulse problem.
+# Here sigma = 2 px, about half a cell's radius: touching cells stay separate
+# blobs while the target stays smooth.
 #
 # *Why the count term in the loss?* Pixel MSE treats a small bias spread over
 # the 65,536 pixels of an image as nearly free, yet summed it is a large count
@@ -744,5 +607,5 @@ if __name__ == "__main__":
 #
 # *Why flips and rotations?* Cell images have no preferred orientation: a
 # flipped or rotated image is an equally valid sample with the same count, so
-# the augmentation multiplies the effective training set by eight at no cost
-# and teaches the models the invariance.
+# the augmentation multiplies the training set by eight and teaches the models
+# the invariance.

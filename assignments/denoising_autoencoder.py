@@ -50,6 +50,9 @@ if "google.colab" in sys.modules and not any(
     os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
+from common.config import reject_bad_flags
+
+reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import keras
 import numpy as np
@@ -184,7 +187,7 @@ def build_model(
 
 
 # %%
-def train(config: Config, x_train: np.ndarray, denoising: bool):
+def train(config: Config, run: Run, x_train: np.ndarray, denoising: bool):
     """Train the basic (`denoising=False`) or the denoising autoencoder; return (model, history)."""
     split = int(len(x_train) * (1 - config.validation_split))
     train_images, validation_images = x_train[:split], x_train[split:]
@@ -195,6 +198,7 @@ def train(config: Config, x_train: np.ndarray, denoising: bool):
             keras.optimizers.Adam(config.learning_rate),
             "binary_crossentropy",
             metrics=[keras.metrics.MeanSquaredError(name="mse")],
+            jit_compile=config.keras_jit_compile,
         )
     batch = global_batch_size(config.batch_size)  # per replica x replicas
     if denoising:
@@ -207,7 +211,10 @@ def train(config: Config, x_train: np.ndarray, denoising: bool):
         training = clean_dataset(train_images, batch, shuffle=True, seed=config.seed)
         validation = clean_dataset(validation_images, batch, shuffle=False)
     print(f"\n== {name}")
-    history = model.fit(training, validation_data=validation, epochs=config.epochs, verbose=2)
+    callbacks = run.training_callbacks(name)  # resumable: checkpoints every epoch
+    history = model.fit(
+        training, validation_data=validation, epochs=config.epochs, callbacks=callbacks, verbose=2
+    )
     return model, history
 
 
@@ -233,7 +240,7 @@ def train_and_score(config: Config, run: Run, x_train, x_test, x_test_noisy):
     metrics = {"noisy_input_mse": input_scores["mse"], "noisy_input_psnr": input_scores["psnr"]}
     histories, outputs = {}, {}
     for label, denoising in (("basic", False), ("denoising", True)):
-        model, history = train(config, x_train, denoising)
+        model, history = train(config, run, x_train, denoising)
         run.add_history(history, model=label)
         run.save_model(model, f"{label}_autoencoder.keras")
         histories[f"{label} AE"] = history.history

@@ -49,7 +49,6 @@
 """Melody-conditioned LSTM lyrics generation: lyrics only vs song-level vs time-aligned MIDI."""
 
 import os
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -65,19 +64,22 @@ if "google.colab" in sys.modules and not any(
     os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
+from common.config import reject_bad_flags
+
+reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import keras
 import numpy as np
 from keras import layers
 
-from common import distribute, paths, plots
+from common import distribute, plots
 from common.config import BaseConfig, field, parse_config, run_assignment
-from common.datasets import load_lyrics_midi
+from common.datasets.lyrics_midi import load_songs_with_melodies, make_vocabulary, song_tokens
 from common.errors import InputError
 from common.lyrics import LINE_BREAK, embedding_matrix, load_word_vectors, oov_report, tokenize
-from common.midi import ALIGNED_FEATURES, SONG_FEATURES, aligned_features, load_summaries
+from common.midi import ALIGNED_FEATURES, SONG_FEATURES, aligned_features
 from common.reporting import Run, markdown_table
-from common.textgen import NGramModel, generate, text_scores
+from common.textgen import NGramModel, generate, make_sequences, model_perplexity, text_scores
 
 # %% [markdown]
 # ## Configuration
@@ -122,91 +124,30 @@ FULL_BAR = [
     ("perplexity_melody_song", "<", "perplexity_bigram"),
 ]
 STRATEGIES = {"lyrics_only": None, "melody_song": "song", "melody_aligned": "aligned"}
-PAD, UNKNOWN = "", "<unk>"
 
 # %% [markdown]
-# ## The songs as words
+# ## The songs: words and melodies
 #
-# The CSV marks line breaks with `&`; the loader turns them into newlines, and
-# `common.lyrics.tokenize` lower-cases, drops section tags ("[chorus]") and
-# punctuation, restores dropped g's ("lovin'" -> "loving") and puts `<br>`
-# after every line. A few lines are stage directions rather than lyrics
-# ("(repeat x2)", "chorus"): they are dropped. The vocabulary is the training
-# split's words seen at least `min_count` times, plus `<unk>` for the rest;
-# id 0 is padding.
-
-# %%
-_DIRECTION = re.compile(
-    r"^[^a-z0-9]*(?:(?:chorus|repeat|verse|bridge|refrain|till|until|to|fade|end|add|"
-    r"2nd|time|\d*x?\d*)[^a-z0-9]*)+$"
-)
-
-
-def song_tokens(lyrics: str) -> list[str]:
-    """Word tokens of one song's lyrics ("\\n" between lines), `<br>` after each line.
-
-    Lines that are only stage directions ("chorus", "(repeat x2)") are dropped.
-    """
-    lines = [line for line in lyrics.lower().split("\n") if not _DIRECTION.match(line.strip())]
-    return tokenize("\n".join(lines), line_break=True)
-
-
-def make_vocabulary(documents, min_count: int) -> list[str]:
-    """`["", "<unk>", "<br>", words by falling frequency...]`: the words seen `min_count` times."""
-    counts = Counter(word for document in documents for word in document)
-    counts.pop(LINE_BREAK, None)
-    words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
-    return [PAD, UNKNOWN, LINE_BREAK, *words]
-
-
-# %% [markdown]
-# ## Loading: lyrics, MIDI files, features
+# `common.datasets.lyrics_midi` reads the songs (the CSV's `&` line breaks
+# become newlines) and matches each to its MIDI file by artist and title.
+# `song_tokens` lower-cases, drops section tags ("[chorus]"), punctuation
+# and lines that are stage directions ("(repeat x2)"), restores dropped g's
+# ("lovin'" -> "loving") and puts `<br>` after every line. The vocabulary is
+# the training split's words seen at least `min_count` times, plus `<unk>`
+# for the rest; id 0 is padding. The MIDI files are parsed once and their
+# summaries cached (`<cache>/lyrics_midi/`, keyed by the archive's hash):
+# the full run parses all 625 to report those pretty_midi cannot read,
+# quick mode only its songs'. Songs whose file is unreadable are left out
+# of every model, so all models see the same songs.
 #
-# Every song is matched to its MIDI file by artist and title. The MIDI files
-# are parsed once and their summaries cached (`<cache>/lyrics_midi/`, keyed
-# by the archive's hash): the full run parses all 625 to report those
-# pretty_midi cannot read, quick mode only its songs'. Songs whose file is
-# unreadable are left out of every model, so all models see the same songs.
-
-
-# %%
-def load_songs(config: Config):
-    """(train songs, validation songs, test songs, summaries): songs with a readable MIDI file."""
-    data = load_lyrics_midi(config.data_dir)
-    print(
-        f"{len(data.train)} training songs (repeated rows dropped: {data.duplicates}), "
-        f"{len(data.test)} test songs, {len(data.midi_files)} MIDI files; songs without one: "
-        f"{[s.name for s in data.unmatched]}"
-    )
-    order = np.random.default_rng(config.seed).permutation(len(data.train))
-    train = [data.train[i] for i in order if data.train[i].midi][: config.train_songs or None]
-    test = [song for song in data.test if song.midi]
-    cache = paths.cache_dir("lyrics_midi", f"summaries-{data.archive_key}")
-    every = data.midi_files if not config.train_songs else [s.midi for s in train + test]
-    summaries = load_summaries(every, cache)  # the full run parses all, to report them
-    failed = {p.name: s for p, s in summaries.items() if isinstance(s, str)}
-    print(f"{len(summaries) - len(failed)} of {len(summaries)} MIDI files parsed; unreadable:")
-    print("\n".join(f"  {name}: {error}" for name, error in sorted(failed.items())) or "  none")
-    train = [song for song in train if not isinstance(summaries[song.midi], str)]
-    test = [song for song in test if not isinstance(summaries[song.midi], str)]
-    if len(test) == 0 or len(train) < 3:
-        raise InputError(
-            f"too few songs with a readable MIDI file: {len(train)} train, {len(test)} test"
-        )
-    held_out = max(1, round(config.validation_fraction * len(train)))
-    return train[held_out:], train[:held_out], test, summaries
-
-
-# %% [markdown]
-# ## Melody features per step
-#
-# At step t the model reads word t and predicts word t + 1; the melody input
-# at step t is the melody of word t + 1 (the melody is known in advance: we
-# write lyrics for a given tune). Strategy A repeats the song-level vector
-# (59 numbers) at every step; strategy B spreads the song's words evenly over
-# its sung span (MIDI lyric events or a track named as the voice where there
-# is one, else from the first note to the end) and takes the notes sounding
-# during each word (19 numbers). Line-break tokens count as words here.
+# **Melody features per step.** At step t the model reads word t and
+# predicts word t + 1; the melody input at step t is the melody of word
+# t + 1 (the melody is known in advance: we write lyrics for a given tune).
+# Strategy A repeats the song-level vector (59 numbers) at every step;
+# strategy B spreads the song's words evenly over its sung span (MIDI lyric
+# events or a track named as the voice where there is one, else from the
+# first note to the end) and takes the notes sounding during each word (19
+# numbers). Line-break tokens count as words here.
 
 
 # %%
@@ -219,30 +160,6 @@ def melody_steps(summary, n_tokens: int, kind: str) -> np.ndarray:
     if kind == "song":
         return np.repeat(summary.song[None, :], max(n_tokens - 1, 0), axis=0)
     return aligned_features(summary, n_tokens)[1:]
-
-
-def make_sequences(ids_list, melodies, length: int):
-    """Cut songs into padded sequences: (inputs dict, int32 targets `(N, length)`).
-
-    `ids_list`: int32 ids per song `(n_i,)`; `melodies`: per song float32
-    `(n_i - 1, f)` from `melody_steps`, or None. The inputs are "word_ids"
-    int32 `(N, length)` and, with melodies, "melody" float32 `(N, length, f)`;
-    padding is id 0 (masked).
-    """
-    inputs, targets, melody = [], [], []
-    for position, ids in enumerate(ids_list):
-        for start in range(0, len(ids) - 1, length):
-            chunk = ids[start : start + length + 1]
-            pad = length + 1 - len(chunk)
-            inputs.append(np.pad(chunk[:-1], (0, pad)))
-            targets.append(np.pad(chunk[1:], (0, pad)))
-            if melodies is not None:
-                steps = melodies[position][start : start + len(chunk) - 1]
-                melody.append(np.pad(steps, ((0, pad), (0, 0))))
-    features = {"word_ids": np.stack(inputs).astype(np.int32)}
-    if melodies is not None:
-        features["melody"] = np.stack(melody).astype(np.float32)
-    return features, np.stack(targets).astype(np.int32)
 
 
 # %% [markdown]
@@ -266,7 +183,7 @@ class Prepared:
 
 
 def prepare(config: Config, loaded: tuple, vectors) -> Prepared:
-    """Tokenise `load_songs`'s songs, build the vocabulary and embedding, the melody inputs."""
+    """Tokens, vocabulary, ids, embedding and melody inputs of `load_songs_with_melodies`' songs."""
     train, validation, test, summaries = loaded
     songs = {"train": train, "validation": validation, "test": test}
     tokens = {split: [song_tokens(s.lyrics) for s in group] for split, group in songs.items()}
@@ -379,32 +296,6 @@ def build_model(
 
 
 # %% [markdown]
-# ## Baselines and perplexity
-#
-# Perplexity is `exp` of the mean negative log-probability of each test
-# token given the ones before it (every token after a song's first; `<br>`
-# and `<unk>` included, padding never predicted). The unigram model is
-# add-one smoothed; the bigram model is interpolated Kneser-Ney (absolute
-# discount `d`, the continuation probability itself add-one smoothed so no
-# word has probability 0). Both count the training split only.
-
-
-# %%
-def lstm_perplexity(model: keras.Model, sequences, melodies=None, batch: int = 8) -> float:
-    """Perplexity of a `build_model` model on whole songs (ids `(n_i,)`, melody `(n_i - 1, f)`)."""
-    log_probability, count = 0.0, 0
-    for start in range(0, len(sequences), batch):
-        group = sequences[start : start + batch]
-        steps = melodies[start : start + batch] if melodies is not None else None
-        inputs, targets = make_sequences(group, steps, max(len(s) for s in group) - 1)
-        probabilities = model.predict(inputs, verbose=0)
-        chosen = np.take_along_axis(probabilities, targets[..., None], axis=-1)[..., 0]
-        log_probability += np.log(np.clip(chosen[targets > 0], 1e-12, None)).sum()
-        count += int((targets > 0).sum())
-    return float(np.exp(-log_probability / count))
-
-
-# %% [markdown]
 # ## Training
 #
 # The three LSTMs train one after the other from the same seed, with Adam
@@ -412,7 +303,14 @@ def lstm_perplexity(model: keras.Model, sequences, melodies=None, batch: int = 8
 # songs' sequences; each validates on the held-out songs and stops when the
 # validation loss has not improved for `patience` epochs, keeping the best
 # weights. Each is then scored on the test songs and saved. An interrupted
-# run resumes at its last epoch (`Run.training_callbacks`).
+# run resumes at its last epoch (`Run.training_callbacks`). Perplexity is
+# `exp` of the mean negative log-probability of each test token given the
+# ones before it (every token after a song's first; `<br>` and `<unk>`
+# included, padding never predicted; `common.textgen.model_perplexity`).
+# The baselines count the training split only: an add-one smoothed unigram
+# model and an interpolated Kneser-Ney bigram model (absolute discount `d`,
+# the continuation probability itself add-one smoothed so no word has
+# probability 0).
 
 
 # %%
@@ -432,7 +330,11 @@ def train_all(config: Config, run: Run, data: Prepared):
             optimizer = keras.optimizers.Adam(
                 distribute.scaled_learning_rate(config.learning_rate), global_clipnorm=1.0
             )
-            model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+            model.compile(
+                optimizer=optimizer,
+                loss="sparse_categorical_crossentropy",
+                jit_compile=config.keras_jit_compile,
+            )
         train, validation = (
             make_sequences(data.ids[s], data.melody.get((s, kind)), config.sequence_length)
             for s in ("train", "validation")
@@ -448,8 +350,8 @@ def train_all(config: Config, run: Run, data: Prepared):
         run.add_history(history, model=name)
         histories[name] = history.history
         test_melody = data.melody.get(("test", kind))
-        metrics[f"perplexity_{name}"] = lstm_perplexity(model, data.ids["test"], test_melody)
-        metrics[f"validation_perplexity_{name}"] = lstm_perplexity(
+        metrics[f"perplexity_{name}"] = model_perplexity(model, data.ids["test"], test_melody)
+        metrics[f"validation_perplexity_{name}"] = model_perplexity(
             model, data.ids["validation"], data.melody.get(("validation", kind))
         )
         metrics[f"epochs_{name}"] = len(history.history["loss"])
@@ -610,7 +512,9 @@ def main(argv=None) -> dict:
         raise InputError(f"--seed-words must be lower-case words, got {config.seed_words}")
     keras.utils.set_random_seed(config.seed)
     run = Run("lyrics_generation", config)
-    loaded = load_songs(config)  # the data is checked first: nothing is written before
+    loaded = load_songs_with_melodies(
+        config.data_dir, config.train_songs, config.validation_fraction, config.seed
+    )  # the data is checked first: nothing is written before
     vectors = load_word_vectors(config.word_vectors)
     data = prepare(config, loaded, vectors)
 

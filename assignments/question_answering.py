@@ -51,11 +51,8 @@
 # %%
 """Extractive QA on SQuAD v1.1: fine-tuned MiniLM span extractor, EM / F1 beside two baselines."""
 
-import collections
 import math
 import os
-import re
-import string
 import sys
 import time
 from dataclasses import dataclass
@@ -71,20 +68,22 @@ if "google.colab" in sys.modules and not any(
     os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
+from common.config import reject_bad_flags
+
+reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import keras
 import keras_hub  # noqa: F401  (registers BertBackbone, so the saved model loads)
 import numpy as np
-import pandas as pd
 from keras import layers
 
-from common import finetuning
+from common import extractive_qa, finetuning
 from common.config import BaseConfig, field, parse_config, run_assignment
-from common.datasets.squad import SOURCES, load_squad_splits, split_articles
+from common.datasets.squad import SOURCES, load_squad_splits, sample_examples, split_articles
 from common.distribute import global_batch_size, strategy
 from common.errors import InputError
-from common.plots import plt
 from common.reporting import Run, markdown_table
+from common.text_metrics import squad_scores
 
 # %% [markdown]
 # ## Configuration
@@ -148,120 +147,6 @@ QUICK_OVERRIDES = {
 }
 QUICK_BAR = [("f1", ">=", 8.0), ("f1_minus_first_k_f1", ">=", 5.0)]
 FULL_BAR = [("f1", ">=", 60.0)]
-QUESTION_WORDS = ("what", "who", "when", "where", "why", "how", "which")
-
-# %% [markdown]
-# ## Metrics: exact match and F1
-#
-# The official SQuAD v1.1 evaluation, in a few lines: an answer is
-# normalised (lower case, punctuation and the articles a / an / the removed,
-# white space collapsed); EM is 1 when the normalised texts are equal, F1 is
-# the harmonic mean of the precision and recall of their words (a bag of
-# words). A question counts with its best score over its gold answers; EM and
-# F1 are reported in percent.
-
-
-# %%
-def normalize_answer(text: str) -> str:
-    """SQuAD v1.1's normalisation: lower case, no punctuation, no a/an/the, single spaces."""
-    text = "".join(character for character in text.lower() if character not in string.punctuation)
-    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
-
-
-def f1_score(prediction: str, gold: str) -> float:
-    """Word-overlap F1 in [0, 1] of two answers after normalisation (0 when either is empty)."""
-    predicted, expected = normalize_answer(prediction).split(), normalize_answer(gold).split()
-    same = sum((collections.Counter(predicted) & collections.Counter(expected)).values())
-    if same == 0:
-        return 0.0
-    precision, recall = same / len(predicted), same / len(expected)
-    return 2 * precision * recall / (precision + recall)
-
-
-def exact_match(prediction: str, gold: str) -> float:
-    """1.0 when the normalised answers are equal, else 0.0."""
-    return float(normalize_answer(prediction) == normalize_answer(gold))
-
-
-def score_answers(predictions, examples) -> np.ndarray:
-    """Per question (EM, F1), each the best over its gold answers: float (n, 2) in [0, 1]."""
-    scores = [
-        [
-            max(metric(answer, gold) for gold in example.answers)
-            for metric in (exact_match, f1_score)
-        ]
-        for answer, example in zip(predictions, examples)
-    ]
-    return np.array(scores, dtype=float).reshape(-1, 2)
-
-
-# %% [markdown]
-# ## Baselines
-#
-# Two answers that need no training. *First k words*: the paragraph's first k
-# words, k the median length of the training answers (in words). *Sliding
-# window* (Rajpurkar et al. 2016, section 5; Richardson et al. 2013): the
-# candidates are word spans of at most `window_max_words` words inside one
-# sentence (no punctuation or function word at either end; the paper uses the
-# constituents of a parse tree, which we do not have); those whose sentence,
-# without the candidate, shares the most unigrams and bigrams with the
-# question are kept, and among them the one whose best window of |Q u A| words
-# has the largest sum of inverse-count weights log(1 + 1/count) of its words
-# that are in the question or the candidate wins.
-
-
-# %%
-WORD = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
-FUNCTION_WORDS = frozenset(
-    "a an the of in on at to for by with from and or as is was are be".split()
-)
-
-
-def first_k_words(context: str, k: int) -> str:
-    """The first `k` white-space separated words of `context`."""
-    return " ".join(context.split()[:k])
-
-
-def _grams(words) -> set:
-    return set(words) | set(zip(words, words[1:]))
-
-
-def sliding_window_answer(context: str, question: str, max_words: int = 6) -> str:
-    """The sliding-window baseline's answer: a span of `context` (str, "" if it has no word)."""
-    matches = list(WORD.finditer(context))
-    words = [match.group().lower() for match in matches]
-    question_words = [w.lower() for w in WORD.findall(question) if w[0].isalnum()]
-    question_grams, question_set = _grams(question_words), set(question_words)
-    ends = [i + 1 for i, word in enumerate(words) if word in ".?!"] + [len(words)]
-    best, best_overlap, start = [], -1, 0
-    for end in ends:
-        sentence = words[start:end]
-        for i in range(start, end):
-            for j in range(i, min(i + max_words, end)):
-                if words[j] in ".?!":
-                    break
-                if any(not w[0].isalnum() or w in FUNCTION_WORDS for w in (words[i], words[j])):
-                    continue
-                rest = _grams(sentence[: i - start]) | _grams(sentence[j + 1 - start :])
-                overlap = len(rest & question_grams)
-                if overlap > best_overlap:
-                    best, best_overlap = [], overlap
-                if overlap == best_overlap:
-                    best.append((i, j))
-        start = end
-    if not best:
-        return ""
-    counts = collections.Counter(words)
-    weights = np.array([math.log(1 + 1 / counts[word]) for word in words])
-
-    def window_score(span):
-        target = question_set | set(words[span[0] : span[1] + 1])
-        hits = weights * np.array([word in target for word in words])
-        return np.convolve(hits, np.ones(min(len(target), len(words))), "valid").max()
-
-    i, j = max(best, key=window_score)
-    return context[matches[i].start() : matches[j].end()]
-
 
 # %% [markdown]
 # ## Data and windows
@@ -272,29 +157,23 @@ def sliding_window_answer(context: str, question: str, max_words: int = 6) -> st
 # paragraph part [SEP]`, consecutive parts sharing `doc_stride` tokens, with
 # each paragraph token's character offsets and the first gold answer's start
 # and end token in each window (0, the [CLS] token, in windows that do not
-# hold the whole answer).
+# hold the whole answer). The window length is `--sequence-length`, else the
+# `length_percentile` of the training pairs' token counts.
 
 
 # %%
-def sample(examples: list, count: int, seed: int) -> list:
-    """A seeded sample of `count` examples in their original order (all when count is 0)."""
-    if not 0 < count < len(examples):
-        return list(examples)
-    chosen = np.random.default_rng(seed).choice(len(examples), count, replace=False)
-    return [examples[i] for i in sorted(chosen)]
-
-
 def load_examples(config: Config):
     """(train, validation, evaluation) lists of SquadExample and a sentence saying where from."""
     train, evaluation, source = load_squad_splits(
         config.source, config.data_dir, config.held_out_fraction, config.seed
     )
     train, validation = split_articles(train, config.validation_fraction, config.seed)
-    train = sample(train, config.train_examples, config.seed)
+    train = sample_examples(train, config.train_examples, config.seed)
     if config.train_examples:
         count = max(8, round(len(train) * config.validation_fraction))
-        validation = sample(validation, count, config.seed)
-    return train, validation, sample(evaluation, config.eval_examples, config.seed), source
+        validation = sample_examples(validation, count, config.seed)
+    evaluation = sample_examples(evaluation, config.eval_examples, config.seed)
+    return train, validation, evaluation, source
 
 
 def make_windows(tokenizer, examples, sequence_length: int, stride: int) -> dict:
@@ -306,11 +185,16 @@ def make_windows(tokenizer, examples, sequence_length: int, stride: int) -> dict
     )
 
 
-def pair_lengths(tokenizer, examples) -> np.ndarray:
-    """Tokens of `[CLS] question [SEP] paragraph [SEP]` per example, int (n,)."""
-    return np.array(
-        [len(e.ids) for e in tokenizer.encode_batch([(e.question, e.context) for e in examples])]
+def choose_length(config: Config, tokenizer, train) -> tuple:
+    """The sequence length (the flag, else from the data) and the token-length figure."""
+    pairs = [(example.question, example.context) for example in train]
+    lengths = finetuning.token_lengths(tokenizer, pairs, pretokenized=False)
+    length = config.sequence_length or finetuning.choose_sequence_length(
+        lengths, config.length_percentile
     )
+    print(f"sequence length {length}: {np.mean(lengths <= length):.1%} of the pairs fit one window")
+    title = "Tokens per question + paragraph (training questions)"
+    return length, finetuning.length_figure({"pairs": lengths}, length, title)
 
 
 # %% [markdown]
@@ -404,6 +288,7 @@ def train_model(config: Config, run: Run, encoder, length: int, windows: dict, v
             ),
             loss={"start": loss, "end": loss},
             metrics={"start": ["accuracy"], "end": ["accuracy"]},
+            jit_compile=config.keras_jit_compile,
         )
     targets = lambda w: {"start": w["start_positions"], "end": w["end_positions"]}
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -478,6 +363,53 @@ def predict_answers(model, encoder_inputs, windows: dict, contexts, config: Conf
 
 
 # %% [markdown]
+# ## Scores: EM and F1, beside two baselines
+#
+# The official SQuAD v1.1 evaluation (`common.text_metrics.squad_scores`): an
+# answer is normalised (lower case, punctuation and the articles a / an / the
+# removed, white space collapsed); EM is 1 when the normalised texts are
+# equal, F1 is the harmonic mean of the precision and recall of their words (a
+# bag of words). A question counts with its best score over its gold answers;
+# EM and F1 are reported in percent.
+#
+# Two baselines need no training (`common.extractive_qa`). *First k words*:
+# the paragraph's first k words, k the median length of the training answers
+# (in words). *Sliding window* (Rajpurkar et al. 2016, section 5; Richardson
+# et al. 2013): candidates are word spans of at most `window_max_words` words
+# inside one sentence (the paper uses a parse tree's constituents, which we do
+# not have); those whose sentence, without the candidate, shares the most
+# unigrams and bigrams with the question are kept, and among them the one
+# whose best window of |Q u A| words has the largest sum of inverse-count
+# weights log(1 + 1/count) of its question or candidate words wins.
+
+
+# %%
+def evaluate(config: Config, model, encoder, length: int, evaluation, train) -> tuple:
+    """(metrics, per-question (EM, F1) (n, 2), predictions, table rows) on held-out questions."""
+    windows = make_windows(encoder.tokenizer, evaluation, length, config.doc_stride)
+    contexts = [example.context for example in evaluation]
+    predictions = predict_answers(model, encoder.features(windows), windows, contexts, config)
+    k = max(1, int(np.median([len(example.answers[0].split()) for example in train])))
+    answers = {
+        "fine-tuned": predictions,
+        "first_k": [extractive_qa.first_k_words(context, k) for context in contexts],
+        "sliding_window": [
+            extractive_qa.sliding_window_answer(e.context, e.question, config.window_max_words)
+            for e in evaluation
+        ],
+    }
+    golds, metrics, rows = [example.answers for example in evaluation], {}, []
+    for method, texts in answers.items():
+        em, f1 = 100 * squad_scores(texts, golds).mean(axis=0)
+        prefix = "" if method == "fine-tuned" else f"{method}_"
+        metrics.update({f"{prefix}em": em, f"{prefix}f1": f1})
+        name = {"first_k": f"first {k} words of the paragraph"}.get(method, method)
+        rows.append({"method": name.replace("_", " "), "EM": em, "F1": f1})
+    metrics["f1_minus_first_k_f1"] = metrics["f1"] - metrics["first_k_f1"]
+    return metrics, squad_scores(predictions, golds), predictions, rows
+
+
+# %% [markdown]
 # ## Analysis: where the model fails
 #
 # EM and F1 by paragraph length (words; four bins of about a quarter of the
@@ -486,60 +418,24 @@ def predict_answers(model, encoder_inputs, windows: dict, contexts, config: Conf
 
 
 # %%
-def question_word(question: str) -> str:
-    """The first of what/who/when/where/why/how/which among the question's words, else "other"."""
-    words = re.findall(r"[a-z]+", question.lower())
-    return next((word for word in words if word in QUESTION_WORDS), "other")
-
-
-def breakdown(scores: np.ndarray, groups, order) -> list[dict]:
-    """Rows {group, questions, EM, F1} (percent) of per-question (EM, F1) scores, in `order`."""
-    frame = pd.DataFrame({"group": groups, "EM": 100 * scores[:, 0], "F1": 100 * scores[:, 1]})
-    table = frame.groupby("group").agg(
-        questions=("EM", "size"), EM=("EM", "mean"), F1=("F1", "mean")
-    )
-    return table.reindex([g for g in order if g in table.index]).reset_index().to_dict("records")
-
-
-def breakdown_figure(rows: list[dict], xlabel: str, title: str):
-    """Bars of EM and F1 per group, with the number of questions under each group."""
-    table = pd.DataFrame(rows).set_index("group")
-    figure, axis = plt.subplots(figsize=(6.5, 3.8))
-    table[["EM", "F1"]].plot.bar(ax=axis, rot=0, ylabel="percent", title=title)
-    axis.set_xticklabels([f"{g}\n(n={n})" for g, n in table["questions"].items()], fontsize=8)
-    axis.set_xlabel(xlabel)
-    figure.tight_layout()
-    return figure
-
-
 def analyse(run: Run, examples, predictions, scores: np.ndarray, count: int) -> list[dict]:
     """Save the two length figures and wrong_answers.txt; return the question-word rows."""
-    words = np.array([len(e.context.split()) for e in examples])
-    edges = np.unique(np.quantile(words, [0, 0.25, 0.5, 0.75, 1]).astype(int))
-    edges = edges if len(edges) > 1 else np.repeat(edges, 2)
-    order = [f"{a}-{b}" for a, b in zip(edges, edges[1:])]
-    rows = breakdown(scores, [order[i] for i in np.searchsorted(edges[1:-1], words)], order)
-    title = "EM and F1 by paragraph length"
-    run.save_figure(breakdown_figure(rows, "paragraph words", title), "by_context_length.png")
+    words = [len(example.context.split()) for example in examples]
+    rows = extractive_qa.breakdown(scores, *extractive_qa.quartile_groups(words))
+    figure = extractive_qa.breakdown_figure(
+        rows, "paragraph words", "EM and F1 by paragraph length"
+    )
+    run.save_figure(figure, "by_context_length.png")
     labels = ["1", "2", "3", "4", "5", "6+"]
     answer_words = [labels[min(max(len(e.answers[0].split()), 1), 6) - 1] for e in examples]
-    rows = breakdown(scores, answer_words, labels)
+    rows = extractive_qa.breakdown(scores, answer_words, labels)
     title = "EM and F1 by answer length"
-    run.save_figure(
-        breakdown_figure(rows, "first gold answer words", title), "by_answer_length.png"
-    )
-    wrong = [i for i in range(len(examples)) if scores[i, 0] == 0][:count]
-    run.save_text(
-        "wrong_answers.txt",
-        "\n\n".join(
-            f"[{examples[i].title}] {examples[i].question}\n  predicted: {predictions[i]!r} "
-            f"(F1 {scores[i, 1]:.2f})\n  gold:      {' | '.join(sorted(set(examples[i].answers)))}"
-            for i in wrong
-        )
-        + "\n",
-    )
-    questions = [question_word(e.question) for e in examples]
-    return breakdown(scores, questions, [*QUESTION_WORDS, "other"])
+    figure = extractive_qa.breakdown_figure(rows, "first gold answer words", title)
+    run.save_figure(figure, "by_answer_length.png")
+    text = extractive_qa.wrong_answers_text(examples, predictions, scores, count)
+    run.save_text("wrong_answers.txt", text)
+    questions = [extractive_qa.question_word(example.question) for example in examples]
+    return extractive_qa.breakdown(scores, questions, [*extractive_qa.QUESTION_WORDS, "other"])
 
 
 # %% [markdown]
@@ -569,64 +465,14 @@ def answer_question(config: Config) -> dict:
     context, question = config.ask
     model = keras.saving.load_model(path)
     length = int(model.input["token_ids"].shape[1])
-    offline = config.encoder == finetuning.DEFAULT_ENCODER
-    tokenizer = (
-        finetuning.load_tokenizer()
-        if offline
-        else finetuning.load_encoder(config.encoder).tokenizer
-    )
-    windows = finetuning.tokenize_pairs(
-        tokenizer, [question], [context], length, min(config.doc_stride, length // 4)
-    )
+    tokenizer = finetuning.tokenizer_for(config.encoder)
+    stride = min(config.doc_stride, length // 4)
+    windows = finetuning.tokenize_pairs(tokenizer, [question], [context], length, stride)
     inputs = {key: windows[key] for key in model.input}
     answer = predict_answers(model, inputs, windows, [context], config)[0]
     print(f"question: {question}\nanswer ({path}):")
     print(answer)
     return {"answer": answer}
-
-
-# %% [markdown]
-# ## Stages of a run
-#
-# Choose the sequence length, make the windows, fine-tune, and score the
-# model and the baselines on the held-out questions.
-
-
-# %%
-def choose_length(config: Config, tokenizer, train) -> tuple:
-    """The sequence length (the flag, else from the data) and the token-length figure."""
-    lengths = pair_lengths(tokenizer, train)
-    length = config.sequence_length or finetuning.choose_sequence_length(
-        lengths, config.length_percentile
-    )
-    print(f"sequence length {length}: {np.mean(lengths <= length):.1%} of the pairs fit one window")
-    title = "Tokens per question + paragraph (training questions)"
-    return length, finetuning.length_figure({"pairs": lengths}, length, title)
-
-
-def evaluate(config: Config, model, encoder, length: int, evaluation, train) -> tuple:
-    """(metrics, per-question (EM, F1) (n, 2), predictions, table rows) on held-out questions."""
-    windows = make_windows(encoder.tokenizer, evaluation, length, config.doc_stride)
-    contexts = [example.context for example in evaluation]
-    predictions = predict_answers(model, encoder.features(windows), windows, contexts, config)
-    k = max(1, int(np.median([len(example.answers[0].split()) for example in train])))
-    answers = {
-        "fine-tuned": predictions,
-        "first_k": [first_k_words(context, k) for context in contexts],
-        "sliding_window": [
-            sliding_window_answer(e.context, e.question, config.window_max_words)
-            for e in evaluation
-        ],
-    }
-    metrics, rows = {}, []
-    for method, texts in answers.items():
-        em, f1 = 100 * score_answers(texts, evaluation).mean(axis=0)
-        prefix = "" if method == "fine-tuned" else f"{method}_"
-        metrics.update({f"{prefix}em": em, f"{prefix}f1": f1})
-        name = {"first_k": f"first {k} words of the paragraph"}.get(method, method)
-        rows.append({"method": name.replace("_", " "), "EM": em, "F1": f1})
-    metrics["f1_minus_first_k_f1"] = metrics["f1"] - metrics["first_k_f1"]
-    return metrics, score_answers(predictions, evaluation), predictions, rows
 
 
 # %% [markdown]

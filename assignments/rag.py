@@ -70,6 +70,9 @@ if "google.colab" in sys.modules and not any(
     os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
+from common.config import reject_bad_flags
+
+reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import re
 import time
@@ -83,10 +86,12 @@ from common.datasets.texts import load_book
 from common.errors import InputError
 from common.reporting import Run, markdown_table
 from common.retrieval import (
-    SENTENCE_END,
     Retriever,
+    answer_scores,
+    best_sentences,
     embed_texts,
     evidence_spans,
+    hit_curves_figure,
     load_index,
     load_questions,
     relevant_chunks,
@@ -95,7 +100,6 @@ from common.retrieval import (
     split_chapters,
     wordpiece_counter,
 )
-from common.text_metrics import answer_tokens, exact_match, normalize_answer, token_f1
 
 GOLD_QUESTIONS = Path(sys.path[0]) / "assignments" / "data" / "winnie_the_pooh_questions.json"
 RETRIEVERS = ("dense", "bm25", "hybrid")
@@ -310,72 +314,6 @@ def generate_answers(lm, prompts: list[str], config: Config) -> tuple[list[str],
 
 
 # %% [markdown]
-# ## Answer metrics and the reader baseline
-#
-# Exact match and token F1 use SQuAD's normalisation (lower case,
-# punctuation and articles removed; `common.text_metrics`). "Contains"
-# asks whether the normalised gold answer occurs in the reply, which
-# forgives full-sentence answers. Faithfulness is the share of a reply's
-# tokens found in the passages it was given (replies that say "I don't
-# know" left out). The reader baseline has no generator: it returns the
-# retrieved sentence whose embedding is closest to the question's.
-
-
-# %%
-IDK = re.compile(
-    r"\b(don'?t|do not|does not|doesn'?t) (know|say|mention)|\bnot (mentioned|stated)\b", re.I
-)
-
-
-def faithfulness(answer: str, passages: list[str]) -> float:
-    """Share of `answer`'s normalised tokens that occur in the passages (NaN: an empty answer)."""
-    tokens = answer_tokens(answer)
-    if not tokens:
-        return float("nan")
-    vocabulary = set(answer_tokens(" ".join(passages)))
-    return sum(token in vocabulary for token in tokens) / len(tokens)
-
-
-def answer_scores(answers: list[str], golds: list[str], passages: list[list[str]] | None) -> dict:
-    """Mean EM, F1, contains, share of "I don't know", faithfulness (None without passages)."""
-    idk = [bool(IDK.search(a)) for a in answers]
-    faithful = [faithfulness(a, p) for a, p, u in zip(answers, passages or [], idk) if not u]
-    faithful = [value for value in faithful if not np.isnan(value)]
-    return {
-        "em": float(np.mean([exact_match(a, g) for a, g in zip(answers, golds)])),
-        "f1": float(np.mean([token_f1(a, g) for a, g in zip(answers, golds)])),
-        "contains": float(
-            np.mean(
-                [
-                    f" {normalize_answer(g)} " in f" {normalize_answer(a)} "
-                    for a, g in zip(answers, golds)
-                ]
-            )
-        ),
-        "idk": float(np.mean(idk)),
-        "faithfulness": None
-        if passages is None
-        else float(np.mean(faithful))
-        if faithful
-        else float("nan"),
-    }
-
-
-def best_sentences(encoder, question_vectors: np.ndarray, passages: list[list[str]]) -> list[str]:
-    """Per question, the sentence of its passages with the highest cosine to the question."""
-    groups = [
-        [s for p in ps for s in re.split(SENTENCE_END + r"|\n\n", p) if s.strip()]
-        for ps in passages
-    ]
-    unique = sorted({s for group in groups for s in group})
-    vectors = dict(zip(unique, embed_texts(encoder, unique, 96)))
-    return [
-        max(g, key=lambda s: float(vectors[s] @ q), default="")
-        for g, q in zip(groups, question_vectors)
-    ]
-
-
-# %% [markdown]
 # ## Answering the questions
 #
 # The generation chunk size and retriever feed the model. Every question
@@ -383,6 +321,13 @@ def best_sentences(encoder, question_vectors: np.ndarray, passages: list[list[st
 # other prompts at the largest k (a full grid would double the cost for
 # little news). Time per question is the generation time over the number
 # of questions, after a first call that traces keras-hub's generation loop.
+# `common.retrieval.answer_scores` gives exact match and token F1 (SQuAD's
+# normalisation: lower case, no punctuation or articles), "contains" (the
+# normalised gold answer occurs in the reply, which forgives full-sentence
+# answers) and faithfulness (the share of a reply's tokens found in its
+# passages, "I don't know" replies left out). The reader baseline has no
+# generator: it returns the retrieved sentence whose embedding is closest
+# to the question's (`common.retrieval.best_sentences`).
 
 
 # %%
@@ -444,34 +389,6 @@ def evaluate_answers(
 
 
 # %% [markdown]
-# ## hit@k against k
-#
-# One panel per chunk size, one line per retriever: how often a relevant
-# chunk is among the first k.
-
-
-# %%
-def hit_curves_figure(curves: dict, max_k: int):
-    """hit@k (k = 1..max_k) per retriever, one panel per chunk size; `curves[(size, name)]`."""
-    import matplotlib.pyplot as plt
-
-    sizes = sorted({size for size, _ in curves})
-    figure, axes = plt.subplots(
-        1, len(sizes), figsize=(4.5 * len(sizes), 3.6), squeeze=False, sharey=True
-    )
-    for axis, size in zip(axes[0], sizes):
-        for name, values in ((n, v) for (s, n), v in curves.items() if s == size):
-            axis.plot(range(1, max_k + 1), values, marker="o", label=name)
-        axis.set(title=f"chunks of {size} tokens", xlabel="k", ylim=(0, 1.02))
-        axis.grid(alpha=0.3)
-    axes[0][0].set_ylabel("hit@k (share of questions)")
-    axes[0][-1].legend(loc="lower right")
-    figure.suptitle("Winnie-the-Pooh: a relevant chunk among the first k")
-    figure.tight_layout()
-    return figure
-
-
-# %% [markdown]
 # ## Asking one question
 #
 # `--ask "Who lost his tail?"` loads the index and chunks that the last run
@@ -525,7 +442,8 @@ def ask(config: Config) -> dict:
 # `main()` checks the flags and the questions before anything loads, then
 # scores retrieval for every chunk size and retriever, answers with the
 # language model, and writes metrics.json, results.md, answers.json, the
-# figure and the indexes to runs/rag/.
+# indexes and `hit_at_k.png` (hit@k against k: one panel per chunk size, one
+# line per retriever) to runs/rag/.
 
 
 # %%
@@ -563,7 +481,8 @@ def main(argv=None) -> dict:
     for key in ("f1", "em", "faithfulness", "idk", "tokens_per_second", "seconds_per_question"):
         metrics[key if key != "f1" and key != "em" else f"rag_{key}"] = metrics[f"{rag}_{key}"]
 
-    run.save_figure(hit_curves_figure(curves, config.max_k), "hit_at_k.png")
+    title = "Winnie-the-Pooh: a relevant chunk among the first k"
+    run.save_figure(hit_curves_figure(curves, config.max_k, title), "hit_at_k.png")
     tables = (
         f"## Retrieval\n\n{markdown_table(rows)}\n\n## Answers\n\n{markdown_table(answer_rows)}\n"
     )

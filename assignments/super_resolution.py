@@ -28,14 +28,13 @@
 # between SR and HR (Johnson et al. 2016). The feature network comes from
 # `common.pretrained`: EfficientNet-Lite0 by default (offline; its
 # `block2b_add` output, stride 4, the analogue of VGG16's relu2_2 that Johnson
-# et al. use for super-resolution), or `--feature-network vgg16` (keras.applications
-# weights, `block2_conv2` = relu2_2; needs a network). PSNR and SSIM
-# (`tf.image.psnr` / `tf.image.ssim`, max value 1) are computed on whole
-# images after shaving a border of 2 pixels (the scale, as is standard), on Y
-# (ITU-R BT.601 "studio swing" luma, Y = 16/255 + (65.481 R + 128.553 G +
-# 24.966 B) / 255 for RGB in [0, 1], i.e. MATLAB's `rgb2ycbcr`, which SR papers
-# use) and on RGB. Saves the tables, a crop figure, learning curves and both
-# models.
+# et al. use for super-resolution), or `--feature-network vgg16`
+# (keras.applications weights, `block2_conv2` = relu2_2; needs a network).
+# PSNR and SSIM (`common.sr_evaluation`) are computed on whole images after
+# shaving a border of 2 pixels (the scale), on Y (ITU-R BT.601 "studio swing"
+# luma, Y = 16/255 + (65.481 R + 128.553 G + 24.966 B) / 255 for RGB in [0, 1],
+# MATLAB's `rgb2ycbcr`, which SR papers use) and on RGB. Saves the tables, a
+# crop figure, learning curves and both models.
 #
 # **Run it.** In a notebook, "Run all" runs the quick mode (set `QUICK =
 # False` in the parameters cell at the end for the full run). From a shell:
@@ -55,10 +54,10 @@
 # %% [markdown]
 # ## Setup
 #
-# Keras 3 with the TensorFlow backend; tf.data for patches, tf.image for the
-# bicubic degradation and the PSNR / SSIM metrics. `common` holds the flags,
-# the data loaders, the pretrained feature networks, figures and the run
-# folder.
+# Keras 3 with the TensorFlow backend; tf.data for patches. `common` holds the
+# flags, the data loaders and training pairs (`common.datasets.sr`), the
+# pretrained feature networks, the PSNR / SSIM scoring and crop figure
+# (`common.sr_evaluation`), figures and the run folder.
 
 # %%
 """Super-resolution x2 with SRCNN, MSE vs a perceptual loss: PSNR / SSIM on CSet5 and CSet14."""
@@ -78,6 +77,9 @@ if "google.colab" in sys.modules and not any(
     os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
+from common.config import reject_bad_flags
+
+reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import keras
 import numpy as np
@@ -87,10 +89,17 @@ from keras import layers
 from common import plots, pretrained
 from common.config import BaseConfig, field, parse_config, run_assignment
 from common.datasets.pipeline import map_with_seeds, prefetched, random_crop_flip_rotate
-from common.datasets.sr import downscale, load_sr_images, make_lr, sr_image_names
+from common.datasets.sr import (
+    centre_crops,
+    load_pet_squares,
+    load_sr_images,
+    sr_image_names,
+    training_pairs,
+)
 from common.distribute import global_batch_size, strategy
-from common.errors import DatasetNotFoundError, InputError
-from common.reporting import Run, markdown_table
+from common.errors import InputError
+from common.reporting import Run
+from common.sr_evaluation import crops_figure, score_sets
 
 # %% [markdown]
 # ## Configuration
@@ -172,8 +181,10 @@ DEFAULT_FEATURE_LAYERS = {
 #
 # Each training image is degraded once as a whole (so patches carry no
 # border effects of the resize), portrait images are turned to landscape, and
-# all are cropped to a common size so they stack into one array of
-# (bicubic input, HR) pairs.
+# all are cropped to a common size so they stack into one array of (bicubic
+# input, HR) pairs (`training_pairs`). The last `validation_images` are held
+# out and scored on their centred 96x96 crops. The flags are checked before
+# any training.
 
 
 # %%
@@ -185,63 +196,52 @@ def load_training_images(config: Config) -> list[np.ndarray]:
     """
     if config.train_data == "CBSD68":
         return load_sr_images("CBSD68", config.data_dir)
-    try:
-        import tensorflow_datasets as tfds
-
-        dataset = tfds.load("oxford_iiit_pet", split="train", as_supervised=False)
-        images = [example["image"].numpy() for example in dataset.take(config.pet_images)]
-    except Exception as error:  # offline, tfds raises several kinds of download errors
-        raise DatasetNotFoundError(
-            "Oxford-IIIT Pet could not be loaded through tensorflow-datasets "
-            f"({type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}); "
-            "it needs a network. Offline, use --train-data CBSD68."
-        ) from None
-    # Pet photos differ in size: keep a centred square of each, resized to 256x256.
-    squares = []
-    for image in images:
-        side = min(image.shape[:2])
-        top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
-        square = tf.image.resize(
-            image[top : top + side, left : left + side], (256, 256), antialias=True
-        )
-        squares.append(np.clip(np.round(square.numpy()), 0, 255).astype(np.uint8))
-    return squares
+    return load_pet_squares(config.pet_images)
 
 
-def training_pairs(images: list[np.ndarray], scale: int) -> np.ndarray:
-    """Stack (bicubic input, HR) pairs of every image into one float32 array.
+def load_data(config: Config):
+    """Return (test sets {name: HR images}, training pairs, validation (inputs, targets)).
 
-    Args:
-        images: uint8 (h, w, 3) HR images of any sizes.
-        scale: the SR factor.
-
-    Returns:
-        float32 (n, height, width, 6) in [0, 1]: channels 0-2 the bicubic
-        input (`make_lr`), 3-5 the HR image; height and width are the
-        smallest over the (landscape-turned) images, cropped to a multiple of
-        `scale`, every image cropped at its centre.
+    Raises:
+        InputError: `--feature-layers` without a perceptual weight, too few
+            training images, images smaller than a patch or a 96-pixel crop, or
+            `--test-sets` without CSet5.
     """
-    landscape = [np.rot90(image) if image.shape[0] > image.shape[1] else image for image in images]
-    height = min(image.shape[0] for image in landscape) // scale * scale
-    width = min(image.shape[1] for image in landscape) // scale * scale
-    pairs = []
-    for image in landscape:
-        hr, lr = make_lr(image, scale)
-        top, left = (
-            (hr.shape[0] - height) // 2 // scale * scale,
-            (hr.shape[1] - width) // 2 // scale * scale,
+    if config.feature_layers and config.perceptual_weight == 0:
+        raise InputError("--feature-layers is only used with --perceptual-weight > 0")
+    if "CSet5" not in config.test_sets:
+        raise InputError("--test-sets must include CSet5 (the bars and the figure use it)")
+    test_sets = {name: load_sr_images(name, config.data_dir) for name in config.test_sets}
+    training_images = load_training_images(config)
+    if len(training_images) <= config.validation_images:
+        raise InputError(
+            f"--validation-images {config.validation_images} leaves no training images "
+            f"(of {len(training_images)})"
         )
-        pair = tf.concat([lr, hr], axis=-1)[top : top + height, left : left + width]
-        pairs.append(pair.numpy())
-    return np.stack(pairs)
+    pairs = training_pairs(training_images, config.scale)
+    if min(pairs.shape[1:3]) < max(config.patch_size, 96):
+        raise InputError(
+            f"training images of {pairs.shape[1]}x{pairs.shape[2]} are smaller than the patch "
+            "size or the 96-pixel validation crop"
+        )
+    train_pairs, validation_pairs = (
+        pairs[: -config.validation_images],
+        pairs[-config.validation_images :],
+    )
+    print(
+        f"{config.train_data}: {len(train_pairs)} training / {len(validation_pairs)} validation "
+        f"images of {pairs.shape[1]}x{pairs.shape[2]}; test: "
+        + ", ".join(f"{name} {len(images)}" for name, images in test_sets.items())
+        + " images"
+    )
+    return test_sets, train_pairs, centre_crops(validation_pairs, 96)
 
 
 # %% [markdown]
 # ## Random patches
 #
 # Patches, flips and 90-degree rotations are drawn on the fly, identically
-# for input and target and differently every epoch; validation uses centred
-# 96x96 crops of the held-out images.
+# for input and target and differently every epoch.
 
 
 # %%
@@ -262,16 +262,6 @@ def patch_dataset(pairs: np.ndarray, config: Config) -> tf.data.Dataset:
     dataset = dataset.shuffle(len(pairs) * config.patches_per_image, seed=config.seed)
     dataset = map_with_seeds(dataset, random_patch, config.seed)
     return prefetched(dataset.batch(global_batch_size(config.batch_size)))
-
-
-def centre_crops(pairs: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The centred `size` x `size` crop of each pair: (bicubic inputs, HR targets).
-
-    Both float32 (n, size, size, 3).
-    """
-    top, left = (pairs.shape[1] - size) // 2, (pairs.shape[2] - size) // 2
-    crops = pairs[:, top : top + size, left : left + size]
-    return crops[..., :3], crops[..., 3:]
 
 
 # %% [markdown]
@@ -404,79 +394,14 @@ def psnr(y_true, y_pred):
 
 
 # %% [markdown]
-# ## Metrics: PSNR and SSIM on Y and on RGB
-#
-# Y is BT.601 luma in the "studio" range [16, 235] / 255 (MATLAB's
-# `rgb2ycbcr`), the convention of the SR literature; a border of `scale`
-# pixels is shaved, where neither method has the information to be right.
-
-
-# %%
-def rgb_to_y(images):
-    """BT.601 luma of RGB in [0, 1]: `16/255 + (65.481 R + 128.553 G + 24.966 B) / 255`.
-
-    Shape (..., h, w, 3) -> (..., h, w, 1).
-    """
-    weights = tf.constant([65.481, 128.553, 24.966], tf.float32) / 255.0
-    return 16.0 / 255.0 + tf.reduce_sum(
-        tf.cast(images, tf.float32) * weights, axis=-1, keepdims=True
-    )
-
-
-def image_scores(restored, hr, shave: int) -> dict:
-    """PSNR (dB) and SSIM of one image against its HR original, on Y and RGB, `shave` pixels shaved.
-
-    Args:
-        restored, hr: float (h, w, 3) in [0, 1] (`restored` is clipped).
-    """
-    restored = tf.clip_by_value(tf.convert_to_tensor(restored, tf.float32), 0.0, 1.0)
-    hr = tf.convert_to_tensor(hr, tf.float32)
-    if shave:
-        restored, hr = restored[shave:-shave, shave:-shave], hr[shave:-shave, shave:-shave]
-    y_restored, y_hr = rgb_to_y(restored), rgb_to_y(hr)
-    return {
-        "psnr_y": float(tf.image.psnr(y_restored, y_hr, max_val=1.0)),
-        "ssim_y": float(tf.image.ssim(y_restored, y_hr, max_val=1.0)),
-        "psnr_rgb": float(tf.image.psnr(restored, hr, max_val=1.0)),
-        "ssim_rgb": float(tf.image.ssim(restored, hr, max_val=1.0)),
-    }
-
-
-def evaluate_set(images: list[np.ndarray], models: dict, scale: int) -> tuple[dict, dict]:
-    """Mean scores of bicubic and of each model over one benchmark set.
-
-    Args:
-        images: uint8 HR images.
-        models: label -> SRCNN.
-
-    Returns:
-        `(means, per_image)`: label ("bicubic" and each model) -> metric ->
-        mean value; and label -> list of per-image Y PSNR.
-    """
-    totals, per_image = {}, {}
-    for image in images:
-        hr, lr = make_lr(image, scale)
-        outputs = {"bicubic": lr.numpy()}
-        for label, model in models.items():
-            outputs[label] = model.predict(lr[None], verbose=0)[0]
-        for label, output in outputs.items():
-            scores = image_scores(output, hr, shave=scale)
-            for metric, value in scores.items():
-                totals.setdefault(label, {}).setdefault(metric, []).append(value)
-            per_image.setdefault(label, []).append(scores["psnr_y"])
-    means = {
-        label: {metric: float(np.mean(values)) for metric, values in metrics.items()}
-        for label, metrics in totals.items()
-    }
-    return means, per_image
-
-
-# %% [markdown]
 # ## Training
+#
+# Adam on a cosine learning-rate decay to 1% of the peak over all steps; the
+# PSNR of the training patches and validation crops is logged every epoch.
 
 
 # %%
-def train_srcnn(config: Config, train_pairs, validation, perceptual_weight: float):
+def train_srcnn(config: Config, run: Run, train_pairs, validation, perceptual_weight: float):
     """Build, compile and fit one SRCNN (pure MSE when `perceptual_weight` is 0): model, history."""
     epochs = config.perceptual_epochs if perceptual_weight else config.epochs
     steps = epochs * int(
@@ -492,7 +417,12 @@ def train_srcnn(config: Config, train_pairs, validation, perceptual_weight: floa
             )
         else:
             loss = "mean_squared_error"
-        model.compile(keras.optimizers.Adam(schedule), loss=loss, metrics=[psnr])
+        model.compile(
+            keras.optimizers.Adam(schedule),
+            loss=loss,
+            metrics=[psnr],
+            jit_compile=config.keras_jit_compile,
+        )
     print(
         f"\n== {name}: {model.count_params():,} parameters, {epochs} epochs"
         + (
@@ -502,124 +432,22 @@ def train_srcnn(config: Config, train_pairs, validation, perceptual_weight: floa
         )
     )
     history = model.fit(
-        patch_dataset(train_pairs, config), validation_data=validation, epochs=epochs, verbose=2
+        patch_dataset(train_pairs, config),
+        validation_data=validation,
+        epochs=epochs,
+        callbacks=run.training_callbacks(name),  # resumable: checkpoints every epoch
+        verbose=2,
     )
     return model, history
 
 
 # %% [markdown]
-# ## LR / bicubic / SR / HR crops
-#
-# The LR image is shown at its own resolution, enlarged by pixel
-# repetition; "bicubic" is the network's input. The crop is the window of
-# the image with the most high-frequency detail.
-
-
-# %%
-def detailed_window(hr: np.ndarray, size: int, scale: int) -> tuple[int, int]:
-    """(top, left) of the `size`-square window of `hr` with most gradient energy, `scale` grid."""
-    gray = hr.mean(axis=-1)
-    energy = np.square(np.diff(gray, axis=0))[:, :-1] + np.square(np.diff(gray, axis=1))[:-1, :]
-    best, position = -1.0, (0, 0)
-    step = max(scale, size // 8 // scale * scale)
-    for top in range(0, energy.shape[0] - size + 1, step):
-        for left in range(0, energy.shape[1] - size + 1, step):
-            value = energy[top : top + size, left : left + size].sum()
-            if value > best:
-                best, position = value, (top, left)
-    return position
-
-
-def crops_figure(image: np.ndarray, models: dict, scale: int, size: int, image_name: str):
-    """One row of crops: LR, bicubic, each model's output, HR; whole-image Y PSNR in the titles."""
-    import matplotlib.pyplot as plt
-
-    hr, lr = make_lr(image, scale)
-    hr = hr.numpy()
-    small = np.clip(downscale(hr, scale).numpy(), 0, 1)
-    size = min(size, hr.shape[0], hr.shape[1]) // scale * scale
-    top, left = detailed_window(hr, size, scale)
-    window = (slice(top, top + size), slice(left, left + size))
-    lr_crop = small[top // scale : (top + size) // scale, left // scale : (left + size) // scale]
-    panels = [
-        (
-            np.repeat(np.repeat(lr_crop, scale, axis=0), scale, axis=1),
-            f"LR (1/{scale}, pixels enlarged)",
-        )
-    ]
-    outputs = {
-        "bicubic": lr.numpy(),
-        **{label: model.predict(lr[None], verbose=0)[0] for label, model in models.items()},
-    }
-    for label, output in outputs.items():
-        panels.append(
-            (
-                np.clip(output, 0, 1)[window],
-                f"{label}: {image_scores(output, hr, scale)['psnr_y']:.2f} dB",
-            )
-        )
-    panels.append((hr[window], "HR (original)"))
-    figure, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 3.1))
-    for axis, (picture, title) in zip(axes, panels):
-        axis.imshow(picture, interpolation="nearest")
-        axis.set_title(title, fontsize=9)
-        axis.axis("off")
-    figure.suptitle(f"x{scale} super-resolution of CSet5 {image_name} (Y PSNR of the whole image)")
-    figure.tight_layout()
-    return figure
-
-
-# %% [markdown]
-# ## Loading the images
-#
-# The test sets, and the training pairs with the last `validation_images`
-# held out, checked before any training.
-
-
-# %%
-def load_data(config: Config):
-    """Return (test sets {name: HR images}, training pairs, validation (inputs, targets)).
-
-    Raises:
-        InputError: `--feature-layers` without a perceptual weight, too few
-            training images, images smaller than a patch or a 96-pixel crop, or
-            `--test-sets` without CSet5.
-    """
-    if config.feature_layers and config.perceptual_weight == 0:
-        raise InputError("--feature-layers is only used with --perceptual-weight > 0")
-    if "CSet5" not in config.test_sets:
-        raise InputError("--test-sets must include CSet5 (the bars and the figure use it)")
-    test_sets = {name: load_sr_images(name, config.data_dir) for name in config.test_sets}
-    training_images = load_training_images(config)
-    if len(training_images) <= config.validation_images:
-        raise InputError(
-            f"--validation-images {config.validation_images} leaves no training images "
-            f"(of {len(training_images)})"
-        )
-    pairs = training_pairs(training_images, config.scale)
-    if min(pairs.shape[1:3]) < max(config.patch_size, 96):
-        raise InputError(
-            f"training images of {pairs.shape[1]}x{pairs.shape[2]} are smaller than the patch "
-            "size or the 96-pixel validation crop"
-        )
-    train_pairs, validation_pairs = (
-        pairs[: -config.validation_images],
-        pairs[-config.validation_images :],
-    )
-    print(
-        f"{config.train_data}: {len(train_pairs)} training / {len(validation_pairs)} validation "
-        f"images of {pairs.shape[1]}x{pairs.shape[2]}; test: "
-        + ", ".join(f"{name} {len(images)}" for name, images in test_sets.items())
-        + " images"
-    )
-    return test_sets, train_pairs, centre_crops(validation_pairs, 96)
-
-
-# %% [markdown]
 # ## Training and evaluating
 #
-# One SRCNN per loss; the mean scores per test set, as metrics and as
-# tables; the figures.
+# One SRCNN per loss. Bicubic and every model are scored on every test set
+# (`score_sets`: mean PSNR / SSIM on Y and RGB, the Y PSNR gain over bicubic,
+# one table per set). The crop figure shows LR (pixels enlarged), bicubic,
+# each model and HR in the most detailed window of a CSet5 image.
 
 
 # %%
@@ -630,7 +458,7 @@ def train_models(config: Config, run: Run, train_pairs, validation) -> tuple[dic
         weights["SRCNN-perceptual"] = config.perceptual_weight
     models, histories = {}, {}
     for label, weight in weights.items():
-        model, history = train_srcnn(config, train_pairs, validation, weight)
+        model, history = train_srcnn(config, run, train_pairs, validation, weight)
         models[label], histories[label] = model, history.history
         run.add_history(history, model=model.name)
         run.save_model(model, f"{model.name}.keras")
@@ -638,29 +466,6 @@ def train_models(config: Config, run: Run, train_pairs, validation) -> tuple[dic
 
 
 KEYS = {"bicubic": "bicubic", "SRCNN-MSE": "mse", "SRCNN-perceptual": "perceptual"}
-
-
-def evaluate_all(test_sets: dict, models: dict, scale: int) -> tuple[dict, dict, str]:
-    """Scores of bicubic and every model on every set: (metrics, per-image Y PSNR, tables)."""
-    metrics, per_image, tables = {}, {}, []
-    for set_name, images in test_sets.items():
-        means, per_image[set_name] = evaluate_set(images, models, scale)
-        prefix = set_name.lower()
-        for label, scores in means.items():
-            for metric, value in scores.items():
-                metrics[f"{prefix}_{KEYS[label]}_{metric}"] = value
-        for label in models:
-            gain = means[label]["psnr_y"] - means["bicubic"]["psnr_y"]
-            metrics[f"{prefix}_y_psnr_gain_{KEYS[label]}"] = gain
-        headers = {"psnr_y": "PSNR Y (dB)", "ssim_y": "SSIM Y", "psnr_rgb": "PSNR RGB (dB)"}
-        headers["ssim_rgb"] = "SSIM RGB"
-        rows = [
-            {"method": label, **{headers[k]: v for k, v in scores.items()}}
-            for label, scores in means.items()
-        ]
-        table = markdown_table(rows, floatfmt=("", ".2f", ".4f", ".2f", ".4f"))
-        tables.append(f"**{set_name}** (x{scale}, {len(images)} images)\n\n{table}")
-    return metrics, per_image, "\n\n".join(tables) + "\n"
 
 
 def save_figures(run: Run, config: Config, test_sets: dict, models: dict, histories: dict):
@@ -692,7 +497,7 @@ def main(argv=None) -> dict:
     test_sets, train_pairs, validation = load_data(config)
 
     models, histories = train_models(config, run, train_pairs, validation)
-    metrics, per_image, tables = evaluate_all(test_sets, models, config.scale)
+    metrics, per_image, tables = score_sets(test_sets, models, config.scale, KEYS)
 
     save_figures(run, config, test_sets, models, histories)
     print("\n" + tables)
@@ -731,24 +536,22 @@ if __name__ == "__main__":
 # | full  | CSet5  | 33.69   | 36.15 (+2.46) | 35.03            |
 # | full  | CSet14 | 30.35   | 32.15         | 31.43            |
 #
-# Quick (8 patches per image, CSet5 only): 78.6 s wall, whole process, on the
-# idle 2-core AMD EPYC of 2026-12-01 (101 s user + 17 s system CPU); the
-# earlier quick setting (16 patches, CSet5 and CSet14 scored) gave +1.29 dB
-# on CSet5 and CSet14 31.37 dB but took 152 s on that CPU (59 s on the
-# faster CPU of an earlier session). Full: 21 min (999 s CPU, an earlier
-# session, machine shared).
-#
 # SSIM (Y) in the full run: CSet5 bicubic 0.9308, MSE 0.9518, perceptual
 # 0.9411; CSet14 0.8705, 0.9043, 0.8880 (RGB numbers in results.md). For
 # reference, the SRCNN paper reports 33.66 (bicubic) and 36.66 dB (SRCNN
-# 9-5-5 after far longer training) on Set5 x2 Y. The machine was shared with
-# other trainings (load average about 5), so wall times are inflated; CPU
-# time / 2 estimates the unshared wall time: about 40 s quick, 9 min full.
-# (Quick mode trains the MSE model for 3 epochs and the perceptual one for
-# 1; with 4 and 2 it gave +1.36 dB but took 92-99 s.) The perceptual model
+# 9-5-5 after far longer training) on Set5 x2 Y. The perceptual model
 # (lambda 0.001: its feature term starts about 10 times the pixel MSE) gives
 # up 1.1 dB against the MSE model, and its crops show slightly more texture
 # (and some grain in flat areas).
+#
+# Time. Quick (8 patches per image, CSet5 only): 78.6 s wall, whole process,
+# on the idle 2-core AMD EPYC of 2026-12-01 (101 s user + 17 s system CPU).
+# The earlier quick setting (16 patches, CSet5 and CSet14 scored) gave
+# +1.29 dB on CSet5 and CSet14 31.37 dB but took 152 s on that CPU (59 s on
+# the faster CPU of an earlier session); 4 and 2 epochs instead of 3 and 1
+# gave +1.36 dB but took 92-99 s. Full: 21 min (999 s CPU, an earlier
+# session, on a machine shared with other trainings, load average about 5);
+# CPU time / 2 estimates the unshared wall time: about 40 s quick, 9 min full.
 #
 # Bars: quick, the MSE model's CSet5 Y PSNR above bicubic's
 # (`cset5_mse_psnr_y > cset5_bicubic_psnr_y`); full, also at least 1.0 dB

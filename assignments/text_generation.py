@@ -36,8 +36,9 @@
 # ## Setup
 #
 # Keras 3 with the TensorFlow backend. The model uses only Keras layers; the
-# input pipeline uses `tf.data`. `common` holds what the assignments share:
-# flags, data loaders, figures and the run folder.
+# input pipeline (`common.datasets.shakespeare`) uses `tf.data`. `common`
+# holds what the assignments share: flags, data loaders, figures and the run
+# folder.
 
 # %%
 """Character-level LSTM on Shakespeare: validation nats per character, samples per temperature."""
@@ -59,19 +60,21 @@ if "google.colab" in sys.modules and not any(
     os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
+from common.config import reject_bad_flags
+
+reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import layers
 
 from common import plots
 from common.config import BaseConfig, field, parse_config, run_assignment
-from common.datasets import load_shakespeare
-from common.datasets.pipeline import PARALLEL_CALLS, prefetched
+from common.datasets.shakespeare import encode, load_shakespeare, make_dataset, make_vocabulary
 from common.distribute import global_batch_size, strategy
 from common.errors import InputError
 from common.reporting import Run
+from common.textgen import distribution_figure
 
 # %% [markdown]
 # ## Configuration
@@ -131,77 +134,15 @@ FULL_BAR = [("val_loss_nats_per_char", "<=", 1.60)]
 #
 # The vocabulary is the sorted set of characters in the whole text, so every
 # character has an integer id (int32); a `keras.layers.StringLookup` over
-# that vocabulary maps characters to ids. The last `validation_fraction` of
-# the text is the validation text: the model never trains on it, and being
-# one contiguous block, no training sequence overlaps it. Both texts are cut
-# into non-overlapping chunks of `sequence_length + 1` characters; a chunk's
-# first `sequence_length` characters are the input and its last
-# `sequence_length` the targets, so every position has a next-character
-# target.
-
-
-# %%
-def make_vocabulary(text: str) -> list[str]:
-    """The sorted distinct characters of `text`; a character's id is its index.
-
-    Raises:
-        InputError: `text` is empty.
-    """
-    if not text:
-        raise InputError("the corpus is empty")
-    return sorted(set(text))
-
-
-def encode(text: str, vocabulary) -> np.ndarray:
-    """Character ids of `text` (indices into `vocabulary`), shape (len(text),), int32.
-
-    Raises:
-        ValueError: `text` has a character that is not in `vocabulary`.
-    """
-    unknown = sorted(set(text) - set(vocabulary))
-    if unknown:
-        raise ValueError(f"characters not in the vocabulary: {unknown!r}")
-    if not text:
-        return np.zeros((0,), dtype=np.int32)
-    lookup = layers.StringLookup(vocabulary=list(vocabulary), num_oov_indices=0)
-    ids = lookup(tf.strings.unicode_split(text, "UTF-8"))
-    return keras.ops.convert_to_numpy(ids).astype(np.int32)
-
-
-def split_input_target(chunk):
-    """A chunk of `n + 1` ids -> (its first n ids, its last n ids)."""
-    return chunk[:-1], chunk[1:]
-
-
-def make_dataset(
-    ids: np.ndarray, sequence_length: int, batch_size: int, shuffle: bool, seed: int = 0
-) -> tf.data.Dataset:
-    """Batches of (input ids, next-character ids), int32 (batch, sequence_length) each.
-
-    Chunks of `sequence_length + 1` ids are cut without overlap (the incomplete
-    last one is dropped); `shuffle` reshuffles them every epoch, seeded by `seed`.
-
-    Raises:
-        InputError: `ids` is too short for one sequence.
-    """
-    if len(ids) < sequence_length + 1:
-        raise InputError(
-            f"{len(ids)} characters are too few for one sequence of {sequence_length} + 1"
-        )
-    dataset = tf.data.Dataset.from_tensor_slices(ids)
-    dataset = dataset.batch(sequence_length + 1, drop_remainder=True)
-    dataset = dataset.map(split_input_target, num_parallel_calls=PARALLEL_CALLS).cache()
-    if shuffle:  # after cache(), so that every epoch gets a new order
-        dataset = dataset.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
-    return prefetched(dataset.batch(batch_size))
-
-
-# %% [markdown]
-# ## Loading the corpus
-#
-# The corpus (cut to `max_characters`), its vocabulary, the seed text
-# (checked against the vocabulary before any training) and the split into
-# training and validation ids.
+# that vocabulary maps characters to ids (`common.datasets.shakespeare`:
+# `make_vocabulary`, `encode`). The last `validation_fraction` of the text
+# is the validation text: the model never trains on it, and being one
+# contiguous block, no training sequence overlaps it. The seed text is
+# checked against the vocabulary before any training. `make_dataset` cuts
+# both texts into non-overlapping chunks of `sequence_length + 1`
+# characters; a chunk's first `sequence_length` characters are the input
+# and its last `sequence_length` the targets, so every position has a
+# next-character target (a `tf.data` pipeline, cached and prefetched).
 
 
 # %%
@@ -291,7 +232,7 @@ def build_model(
 
 
 # %%
-def train_model(config: Config, vocabulary_size: int, train_ids, validation_ids):
+def train_model(config: Config, run: Run, vocabulary_size: int, train_ids, validation_ids):
     """Build and train the model; return (model, history, the validation dataset)."""
     global_batch = global_batch_size(config.batch_size)
     length = config.sequence_length
@@ -304,6 +245,7 @@ def train_model(config: Config, vocabulary_size: int, train_ids, validation_ids)
         model.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=1.0),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=config.keras_jit_compile,
         )
     model.summary(print_fn=print)
     stopping = keras.callbacks.EarlyStopping(
@@ -313,7 +255,7 @@ def train_model(config: Config, vocabulary_size: int, train_ids, validation_ids)
         train,
         validation_data=validation,
         epochs=config.epochs,
-        callbacks=[stopping],
+        callbacks=[stopping, *run.training_callbacks("char_lstm")],  # resumable
         shuffle=False,
         verbose=2,
     )
@@ -491,43 +433,6 @@ def next_character_distributions(model, seed_text: str, temperatures, vocabulary
     return tempered_softmax(logits[None, :], np.asarray(temperatures, dtype=np.float64)[:, None])
 
 
-def distribution_figure(
-    probabilities: np.ndarray, temperatures, vocabulary, context: str, top: int = 12
-):
-    """Bars of the `top` likeliest next characters per temperature, with each one's entropy.
-
-    Args:
-        probabilities: (len(temperatures), len(vocabulary)), from `next_character_distributions`.
-        context: the text the distributions follow (shown in the title).
-        top: characters shown, ordered by their probability at the temperature nearest 1.
-    """
-    import matplotlib.pyplot as plt
-
-    top = min(top, len(vocabulary))
-    reference = int(np.argmin([abs(math.log(t)) for t in temperatures]))
-    order = np.argsort(-probabilities[reference])[:top]
-    labels = [repr(vocabulary[i])[1:-1] or " " for i in order]
-    labels = ["space" if label == " " else label for label in labels]
-    figure, axis = plt.subplots(figsize=(7.5, 3.8))
-    width = 0.8 / len(temperatures)
-    for row, temperature in enumerate(temperatures):
-        p = probabilities[row]
-        entropy = -np.sum(p * np.log(np.clip(p, 1e-300, None)))
-        axis.bar(
-            np.arange(top) + (row - (len(temperatures) - 1) / 2) * width,
-            p[order],
-            width,
-            label=f"T = {temperature:g} (entropy {entropy:.2f} nats)",
-        )
-    axis.set_xticks(np.arange(top), labels)
-    axis.set_ylabel("probability")
-    axis.set_title(f"Next character after {context[-30:]!r}")
-    axis.legend(fontsize=8)
-    axis.grid(alpha=0.3, axis="y")
-    figure.tight_layout()
-    return figure
-
-
 def save_figures(run: Run, config: Config, model, history, vocabulary, seed_text: str) -> None:
     """learning_curves.png and temperature.png."""
     title = "Cross-entropy (nats per character) per epoch"
@@ -555,7 +460,9 @@ def main(argv=None) -> dict:
     run = Run("text_generation", config)
     vocabulary, seed_text, train_ids, validation_ids = load_corpus(config)
 
-    model, history, validation = train_model(config, len(vocabulary), train_ids, validation_ids)
+    model, history, validation = train_model(
+        config, run, len(vocabulary), train_ids, validation_ids
+    )
     run.add_history(history)
     metrics = evaluate(model, history, validation)
 

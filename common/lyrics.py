@@ -26,6 +26,9 @@ imported only by the functions that need them.
   with a fallback vector (zeros, the mean vector, or random).
 - `document_vectors(documents, vectors, idf=None)`: mean (or TF-IDF-weighted
   mean) word vector per document; `inverse_document_frequencies(documents)`.
+- `frequency_vocabulary(documents)` and `encode_documents(documents, index,
+  length)`: fixed-length word-id arrays for a Keras `Embedding`;
+  `save_word_vectors(vectors, path)`: word2vec binary format.
 """
 
 from __future__ import annotations
@@ -53,11 +56,14 @@ __all__ = [
     "document_vectors",
     "drop_rare_words",
     "embedding_matrix",
+    "encode_documents",
     "fallback_vector",
+    "frequency_vocabulary",
     "inverse_document_frequencies",
     "lemmatize",
     "load_word_vectors",
     "oov_report",
+    "save_word_vectors",
     "stop_words",
     "tokenize",
     "tokenize_corpus",
@@ -619,3 +625,46 @@ def document_vectors(
         )
         result[row] = weights @ np.asarray(vectors[words], dtype=np.float32) / weights.sum()
     return result
+
+
+# --------------------------------------------------------------------------
+# Word ids and saved vectors
+# --------------------------------------------------------------------------
+
+
+def frequency_vocabulary(documents: Sequence[Sequence[str]]) -> list[str]:
+    """`["", "[UNK]", *words]`: padding (id 0), unknown (id 1), then the words by frequency.
+
+    Ties keep the order in which words first occur. Use `{word: i for i, word
+    in enumerate(vocabulary)}` as the index of `encode_documents`.
+    """
+    frequencies = Counter(word for document in documents for word in document)
+    return ["", "[UNK]", *(word for word, _ in frequencies.most_common())]
+
+
+def encode_documents(
+    documents: Sequence[Sequence[str]], index: Mapping[str, int], length: int
+) -> np.ndarray:
+    """int32 `(len(documents), length)`: the ids of each document's first `length` words.
+
+    Shorter documents are padded with 0; a word missing from `index` gets 1 (unknown).
+    """
+    ids = np.zeros((len(documents), length), dtype="int32")
+    for row, document in enumerate(documents):
+        words = document[:length]
+        ids[row, : len(words)] = [index.get(word, 1) for word in words]
+    return ids
+
+
+def save_word_vectors(vectors, path: str | os.PathLike) -> Path:
+    """Write gensim `KeyedVectors` to `path` in word2vec's binary format, atomically.
+
+    `load_word_vectors(path)` (a `.bin` name) or gensim's
+    `KeyedVectors.load_word2vec_format(path, binary=True)` reads them back.
+    Returns the path.
+    """
+    from common.files import atomic_path
+
+    with atomic_path(path, suffix=".bin") as temporary:
+        vectors.save_word2vec_format(str(temporary), binary=True)
+    return Path(path)

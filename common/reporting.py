@@ -293,12 +293,12 @@ class Run:
     def training_callbacks(self, name: str) -> list:
         """Callbacks that make one model's `fit` resumable and log each epoch as it ends.
 
-        `keras.callbacks.BackupAndRestore` keeps the training state in
-        `checkpoints/<name>/` of the run folder (deleted when training
+        In a full run, `keras.callbacks.BackupAndRestore` keeps the training
+        state in `checkpoints/<name>/` of the run folder (deleted when training
         completes), so running again with the same `--output-dir` after an
         interruption (Ctrl-C, a Colab disconnect) resumes at the last finished
-        epoch; `keras.callbacks.CSVLogger` writes `history_<name>.csv` row by
-        row (appending when resuming).
+        epoch; quick runs (under 90 s) skip it. `keras.callbacks.CSVLogger`
+        writes `history_<name>.csv` row by row (appending when resuming).
         """
         import keras
 
@@ -306,10 +306,12 @@ class Run:
         resuming = backup.is_dir() and any(backup.iterdir())
         log = self.path(f"history_{name}.csv")
         self.files.append(log.name)
-        return [
-            keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=True),
-            keras.callbacks.CSVLogger(str(log), append=resuming),
-        ]
+        callbacks = [keras.callbacks.CSVLogger(str(log), append=resuming)]
+        if not self.config.quick:
+            callbacks.insert(
+                0, keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=True)
+            )
+        return callbacks
 
     def _written(self, path: Path) -> Path:
         self.files.append(path.name)
@@ -430,3 +432,32 @@ class Run:
                 f"{condition['measured']} (bar: {condition['comparison']} {reference})"
             )
         return record
+
+
+def classification_scores(
+    y_true: Sequence[int],
+    predictions: Mapping[str, tuple[Sequence[int], str]],
+    names: Mapping[str, str],
+) -> tuple[dict[str, float], str]:
+    """Accuracy and macro-F1 (scikit-learn) of several classifiers on the same labels.
+
+    Args:
+        y_true: integer class ids, shape (n,).
+        predictions: key -> (predicted class ids (n,), a note on the model's
+            setting such as the chosen hyper-parameter).
+        names: key -> the model's name in the table.
+
+    Returns:
+        ({"<key>_test_accuracy": ..., "<key>_test_macro_f1": ...} for every key,
+        a Markdown table: model, setting, test accuracy, test macro-F1, 3 decimals).
+    """
+    from sklearn.metrics import accuracy_score, f1_score
+
+    metrics, rows = {}, []
+    for key, (predicted, setting) in predictions.items():
+        accuracy = accuracy_score(y_true, predicted)
+        macro_f1 = f1_score(y_true, predicted, average="macro")
+        metrics.update({f"{key}_test_accuracy": accuracy, f"{key}_test_macro_f1": macro_f1})
+        row = {"model": names[key], "setting": setting, "test accuracy": accuracy}
+        rows.append({**row, "test macro-F1": macro_f1})
+    return metrics, markdown_table(rows, floatfmt=".3f")

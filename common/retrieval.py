@@ -19,12 +19,17 @@
   answer a question, and hit@k / MRR of rankings.
 - `Retriever`: dense (FAISS), BM25 (bm25s) and hybrid search, the hybrid
   by `reciprocal_rank_fusion` (Cormack, Clarke & Buettcher 2009).
+- `faithfulness`, `answer_scores`: EM, token F1, "contains", "I don't know"
+  and faithfulness of generated answers; `best_sentences`: the reader
+  baseline (the retrieved sentence closest to the question).
+- `hit_curves_figure`: hit@k against k, per retriever and chunk size.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -32,7 +37,7 @@ import numpy as np
 
 from common.errors import InputError
 from common.files import atomic_path
-from common.text_metrics import normalize_answer
+from common.text_metrics import answer_tokens, exact_match, normalize_answer, token_f1
 
 __all__ = [
     "Chunk",
@@ -49,6 +54,11 @@ __all__ = [
     "reciprocal_rank_fusion",
     "bm25_tokens",
     "Retriever",
+    "IDK",
+    "faithfulness",
+    "answer_scores",
+    "best_sentences",
+    "hit_curves_figure",
 ]
 
 #: A regular expression for the white space after a sentence end (also after a closing quote).
@@ -370,3 +380,96 @@ class Retriever:
             reciprocal_rank_fusion([[i for i, _ in d], [i for i, _ in b]], self.rrf_k)[:depth]
             for d, b in zip(dense, lexical)
         ]
+
+
+# --------------------------------------------------------------------------
+# Answer scores, the reader baseline and the hit@k figure
+# --------------------------------------------------------------------------
+
+#: Replies that abstain: "I don't know", "the passages do not say", "not mentioned".
+IDK = re.compile(
+    r"\b(don'?t|do not|does not|doesn'?t) (know|say|mention)|\bnot (mentioned|stated)\b", re.I
+)
+
+
+def faithfulness(answer: str, passages: list[str]) -> float:
+    """Share of `answer`'s normalised tokens that occur in the passages (NaN: an empty answer)."""
+    tokens = answer_tokens(answer)
+    if not tokens:
+        return float("nan")
+    vocabulary = set(answer_tokens(" ".join(passages)))
+    return sum(token in vocabulary for token in tokens) / len(tokens)
+
+
+def answer_scores(answers: list[str], golds: list[str], passages: list[list[str]] | None) -> dict:
+    """Mean scores of answers against gold answers (one string each), as floats in [0, 1].
+
+    "em", "f1": SQuAD exact match and token F1 (`common.text_metrics`);
+    "contains": the normalised gold answer occurs in the normalised answer;
+    "idk": share of answers matching `IDK`; "faithfulness": mean
+    `faithfulness` of the other answers against their passages (NaN when
+    none is left, None when `passages` is None: closed-book).
+    """
+    idk = [bool(IDK.search(a)) for a in answers]
+    faithful = [faithfulness(a, p) for a, p, u in zip(answers, passages or [], idk) if not u]
+    faithful = [value for value in faithful if not np.isnan(value)]
+    return {
+        "em": float(np.mean([exact_match(a, g) for a, g in zip(answers, golds)])),
+        "f1": float(np.mean([token_f1(a, g) for a, g in zip(answers, golds)])),
+        "contains": float(
+            np.mean(
+                [
+                    f" {normalize_answer(g)} " in f" {normalize_answer(a)} "
+                    for a, g in zip(answers, golds)
+                ]
+            )
+        ),
+        "idk": float(np.mean(idk)),
+        "faithfulness": None
+        if passages is None
+        else float(np.mean(faithful))
+        if faithful
+        else float("nan"),
+    }
+
+
+def best_sentences(encoder, question_vectors: np.ndarray, passages: list[list[str]]) -> list[str]:
+    """Per question, the sentence of its passages with the highest cosine to the question.
+
+    `question_vectors`: `(n, dimension)` unit vectors from `embed_texts`;
+    `passages`: n lists of passage texts, split at sentence ends and blank
+    lines. Returns n strings ("" where a question has no sentence).
+    """
+    groups = [
+        [s for p in ps for s in re.split(SENTENCE_END + r"|\n\n", p) if s.strip()]
+        for ps in passages
+    ]
+    unique = sorted({s for group in groups for s in group})
+    vectors = dict(zip(unique, embed_texts(encoder, unique, 96)))
+    return [
+        max(g, key=lambda s: float(vectors[s] @ q), default="")
+        for g, q in zip(groups, question_vectors)
+    ]
+
+
+def hit_curves_figure(curves: dict, max_k: int, title: str):
+    """hit@k (k = 1..max_k) per retriever, one panel per chunk size, as a matplotlib figure.
+
+    `curves[(chunk size, retriever name)]` is the list of hit@1..hit@max_k.
+    """
+    import matplotlib.pyplot as plt
+
+    sizes = sorted({size for size, _ in curves})
+    figure, axes = plt.subplots(
+        1, len(sizes), figsize=(4.5 * len(sizes), 3.6), squeeze=False, sharey=True
+    )
+    for axis, size in zip(axes[0], sizes):
+        for name, values in ((n, v) for (s, n), v in curves.items() if s == size):
+            axis.plot(range(1, max_k + 1), values, marker="o", label=name)
+        axis.set(title=f"chunks of {size} tokens", xlabel="k", ylim=(0, 1.02))
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel("hit@k (share of questions)")
+    axes[0][-1].legend(loc="lower right")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure

@@ -14,6 +14,12 @@
   (`window_cosine`), the word-level Levenshtein distance divided by the
   longer length (the `Levenshtein` package), and the absolute difference of
   VADER compound sentiment (`vaderSentiment`'s `SentimentIntensityAnalyzer`).
+- `make_sequences(ids_list, melodies, length)`: songs of ids (and per-step
+  features) cut into padded next-word training sequences;
+  `model_perplexity(model, songs, melodies)`: a Keras next-word model's
+  perplexity on whole songs.
+- `distribution_figure(probabilities, temperatures, vocabulary, context)`:
+  bars of the likeliest next characters at each sampling temperature.
 
 Pure numpy / scipy; word vectors are gensim `KeyedVectors` (anything with
 `key_to_index` and `vectors[list_of_words]`).
@@ -21,9 +27,20 @@ Pure numpy / scipy; word vectors are gensim `KeyedVectors` (anything with
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["NGramModel", "generate", "sample_next", "text_scores", "window_cosine"]
+__all__ = [
+    "NGramModel",
+    "distribution_figure",
+    "generate",
+    "make_sequences",
+    "model_perplexity",
+    "sample_next",
+    "text_scores",
+    "window_cosine",
+]
 
 
 class NGramModel:
@@ -188,3 +205,94 @@ def generate(
                 ids.append(int(token))
                 done[row] = sum(i not in uncounted for i in ids) >= word_counts[row]
     return rows
+
+
+def make_sequences(ids_list, melodies, length: int):
+    """Cut songs into padded next-word sequences: (inputs dict, int32 targets `(N, length)`).
+
+    `ids_list`: int32 ids per song `(n_i,)`; `melodies`: per song float32
+    `(n_i - 1, f)` inputs (row t goes with the step that reads token t), or
+    None. Each song is cut into pieces of `length` steps (inputs: tokens
+    t .. t + length - 1, targets: the tokens after them); the last piece is
+    padded with id 0 (and zero features). The inputs are "word_ids" int32
+    `(N, length)` and, with melodies, "melody" float32 `(N, length, f)`.
+    """
+    inputs, targets, melody = [], [], []
+    for position, ids in enumerate(ids_list):
+        for start in range(0, len(ids) - 1, length):
+            chunk = ids[start : start + length + 1]
+            pad = length + 1 - len(chunk)
+            inputs.append(np.pad(chunk[:-1], (0, pad)))
+            targets.append(np.pad(chunk[1:], (0, pad)))
+            if melodies is not None:
+                steps = melodies[position][start : start + len(chunk) - 1]
+                melody.append(np.pad(steps, ((0, pad), (0, 0))))
+    features = {"word_ids": np.stack(inputs).astype(np.int32)}
+    if melodies is not None:
+        features["melody"] = np.stack(melody).astype(np.float32)
+    return features, np.stack(targets).astype(np.int32)
+
+
+def model_perplexity(model, sequences, melodies=None, batch: int = 8) -> float:
+    """Perplexity of a next-word Keras model on whole songs, `batch` songs per call.
+
+    `model` maps `make_sequences`' inputs to `(batch, time, V)` softmax
+    probabilities; `sequences`: ids per song `(n_i,)`; `melodies`: per song
+    `(n_i - 1, f)` or None. Every token after a song's first is scored
+    (padding never): `exp` of the mean negative log-probability, each
+    probability clipped at 1e-12.
+    """
+    log_probability, count = 0.0, 0
+    for start in range(0, len(sequences), batch):
+        group = sequences[start : start + batch]
+        steps = melodies[start : start + batch] if melodies is not None else None
+        inputs, targets = make_sequences(group, steps, max(len(s) for s in group) - 1)
+        probabilities = model.predict(inputs, verbose=0)
+        chosen = np.take_along_axis(probabilities, targets[..., None], axis=-1)[..., 0]
+        log_probability += np.log(np.clip(chosen[targets > 0], 1e-12, None)).sum()
+        count += int((targets > 0).sum())
+    return float(np.exp(-log_probability / count))
+
+
+def distribution_figure(
+    probabilities: np.ndarray, temperatures, vocabulary, context: str, top: int = 12
+):
+    """Bars of the `top` likeliest next characters per temperature, with each one's entropy.
+
+    Args:
+        probabilities: (len(temperatures), len(vocabulary)) next-character
+            distributions, one row per temperature (each row sums to 1).
+        temperatures: the sampling temperatures (> 0), for the legend.
+        vocabulary: id -> character.
+        context: the text the distributions follow (its last 30 characters
+            are shown in the title).
+        top: characters shown, ordered by their probability at the temperature nearest 1.
+
+    Returns:
+        A matplotlib figure; the legend gives each distribution's entropy in nats.
+    """
+    import matplotlib.pyplot as plt
+
+    top = min(top, len(vocabulary))
+    reference = int(np.argmin([abs(math.log(t)) for t in temperatures]))
+    order = np.argsort(-probabilities[reference])[:top]
+    labels = [repr(vocabulary[i])[1:-1] or " " for i in order]
+    labels = ["space" if label == " " else label for label in labels]
+    figure, axis = plt.subplots(figsize=(7.5, 3.8))
+    width = 0.8 / len(temperatures)
+    for row, temperature in enumerate(temperatures):
+        p = probabilities[row]
+        entropy = -np.sum(p * np.log(np.clip(p, 1e-300, None)))
+        axis.bar(
+            np.arange(top) + (row - (len(temperatures) - 1) / 2) * width,
+            p[order],
+            width,
+            label=f"T = {temperature:g} (entropy {entropy:.2f} nats)",
+        )
+    axis.set_xticks(np.arange(top), labels)
+    axis.set_ylabel("probability")
+    axis.set_title(f"Next character after {context[-30:]!r}")
+    axis.legend(fontsize=8)
+    axis.grid(alpha=0.3, axis="y")
+    figure.tight_layout()
+    return figure

@@ -20,7 +20,7 @@ def data_dir() -> Path:
         pytest.skip("ASSIGNMENTS_DATA_DIR is not set: real-data tests need the data folder")
     if not Path(value).is_dir():
         pytest.fail(f"ASSIGNMENTS_DATA_DIR={value} is not a folder")
-    return Path(value)
+    return Path(value).resolve()  # absolute: tests link to it from temporary folders
 
 
 @pytest.fixture

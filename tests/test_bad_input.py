@@ -16,6 +16,7 @@ import sys
 import pytest
 from conftest import ROOT
 
+from common.config import config_from_source
 from run_all import built_assignments
 
 CHATTER = ("WARNING: All log messages", "I0000", "W0000", "E0000", "WARNING:absl")
@@ -89,3 +90,52 @@ def test_bad_input_as_a_script_prints_one_line_and_exits_2(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: ") and "output folder" in lines[0]
     assert result.stdout == ""
     assert written(tmp_path) == ["file"]
+
+
+# Runs a script with Keras and TensorFlow made unimportable: a bad flag must be
+# rejected by the set-up cell's `reject_bad_flags`, before the script imports them.
+WITHOUT_TENSORFLOW = """
+import runpy, sys
+for blocked in ("keras", "tensorflow", "jax", "torch"):
+    sys.modules[blocked] = None
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("name", built_assignments())
+@pytest.mark.parametrize(
+    "flags, message",
+    [(["--seed", "-1"], "must be >= 0"), (["--no-such-flag"], "unrecognized arguments")],
+)
+def test_bad_flag_is_rejected_before_tensorflow_is_imported(name, flags, message, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TENSORFLOW, f"assignments/{name}.py", *flags],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ASSIGNMENTS_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1 and message in lines[0], lines
+    assert written(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", built_assignments())
+def test_flags_read_from_the_source_match_the_scripts_config(name):
+    import dataclasses
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"assignments.{name}")
+    config_cls, quick, docstring = config_from_source(ROOT / "assignments" / f"{name}.py")
+    early = {f.name: f for f in dataclasses.fields(config_cls)}
+    real = {f.name: f for f in dataclasses.fields(module.Config)}
+    assert early.keys() == real.keys()
+    for field_name, f in early.items():
+        for key in ("minimum", "maximum", "choices"):
+            if f.metadata.get(key) is not None:  # None: a name imported from common
+                assert f.metadata[key] == real[field_name].metadata.get(key), (field_name, key)
+    assert quick == module.QUICK_OVERRIDES and docstring == inspect.cleandoc(module.__doc__)

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from assignments import cell_counting
+from common import counting
 from common.datasets import cells
 from common.errors import DatasetNotFoundError
 
@@ -94,7 +95,7 @@ def test_augment_applies_the_same_transform_to_image_and_density():
     image = rng.random((16, 16, 3)).astype("float32")
     density = image[..., :1] * 2.0  # any geometric transform keeps this relation only if shared
     for seed in range(8):
-        cropped_image, cropped_density = cell_counting.augment(
+        cropped_image, cropped_density = cells.augment(
             tf.constant(image), tf.constant(density), 8, tf.constant([seed, 1], tf.int64)
         )
         assert tuple(cropped_image.shape) == (8, 8, 3) and tuple(cropped_density.shape) == (8, 8, 1)
@@ -118,7 +119,7 @@ def test_training_crops_are_the_same_for_a_seed_and_new_every_epoch():
 
 def test_tiles_cover_the_image_without_overlap():
     array = np.arange(2 * 8 * 8 * 1, dtype="float32").reshape(2, 8, 8, 1)
-    pieces = cell_counting.tiles(array, 4)
+    pieces = cells.tiles(array, 4)
     assert pieces.shape == (8, 4, 4, 1)
     np.testing.assert_array_equal(pieces[0], array[0, :4, :4])
     np.testing.assert_array_equal(pieces[1], array[0, :4, 4:])
@@ -212,10 +213,20 @@ def test_crop_size_above_the_image_exits_2(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_tile_targets_give_each_tile_its_count():
+    images = np.zeros((1, 8, 8, 3), "float32")
+    densities = np.full((1, 8, 8, 1), 100.0, "float32")  # one cell per pixel, scaled by 100
+    image_tiles, counts = cells.tile_targets(images, densities, 4, 100.0, "count")
+    assert image_tiles.shape == (4, 4, 4, 3) and counts.shape == (4, 1)
+    np.testing.assert_allclose(counts, 16.0)
+    _, maps = cells.tile_targets(images, densities, 4, 100.0, "density")
+    assert maps.shape == (4, 4, 4, 1) and maps.dtype == np.float32
+
+
 def test_results_tables_and_bars():
     data = {"c_train": np.array([10.0, 30.0]), "c_val": np.array([12.0, 40.0])}
     metrics = {"mean_predictor_mae": 11.0, "unet_mae": 1.5}
-    table, per_image = cell_counting.results_tables(metrics, {"unet": np.array([11.0, 41.5])}, data)
+    table, per_image = counting.results_tables(metrics, {"unet": np.array([11.0, 41.5])}, data)
     assert "predict the training mean (20.0)" in table and "11.00" in table and "1.50" in table
     assert "181" in per_image and "41.5" in per_image
     assert cell_counting.QUICK_BAR[0] == ("unet_mae", "<", "mean_predictor_mae")

@@ -16,6 +16,7 @@ from common.datasets import (
     make_vectorizer,
     mnist_flat,
 )
+from common.datasets.mnist import make_dataset, split_validation
 from common.errors import DatasetNotFoundError, InputError
 
 
@@ -276,3 +277,29 @@ def test_a_cache_folder_that_is_a_file_is_one_input_error(tmp_path, monkeypatch)
     monkeypatch.setenv("ASSIGNMENTS_CACHE_DIR", str(blocker))
     with pytest.raises(InputError, match="cannot be created"):
         paths.cache_dir("extracted")
+
+
+def test_split_validation_is_disjoint_and_seeded():
+    x = np.arange(100, dtype="float32").reshape(50, 2)
+    y = np.arange(50)
+    (x_train, y_train), (x_validation, y_validation) = split_validation(x, y, 0.2, seed=1)
+    assert len(x_train) == 40 and len(x_validation) == 10
+    assert set(y_train).isdisjoint(y_validation) and set(y_train) | set(y_validation) == set(
+        range(50)
+    )
+    np.testing.assert_array_equal(x_train[:, 0], 2 * y_train)  # pairs stay together
+    again = split_validation(x, y, 0.2, seed=1)
+    np.testing.assert_array_equal(again[1][1], y_validation)
+    for fraction in (0.0, 1.0, 1.5):
+        with pytest.raises(InputError):
+            split_validation(x, y, fraction)
+    with pytest.raises(InputError, match="labels"):
+        split_validation(x, y[:10], 0.2)
+
+
+def test_make_dataset_batches_everything():
+    x = np.random.rand(10, 3).astype("float32")
+    y = np.arange(10, dtype="uint8")
+    batches = list(make_dataset(x, y, batch_size=4, shuffle=True))
+    assert [len(b[0]) for b in batches] == [4, 4, 2]
+    assert sorted(np.concatenate([np.asarray(b[1]) for b in batches]).tolist()) == list(range(10))

@@ -226,6 +226,30 @@ def test_choose_sequence_length_and_figure(tokenizer):
 # --------------------------------------------------------------------------
 
 
+def test_select_best_epoch_logs_the_score_and_restores_the_best_weights():
+    inputs = keras.Input(shape=(2,))
+    model = keras.Model(inputs, keras.layers.Dense(1, use_bias=False)(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    scores, kernels = iter([0.2, 0.9, 0.5]), []
+
+    def score(trained):
+        kernels.append(trained.get_weights()[0].copy())
+        return next(scores)
+
+    selector = finetuning.SelectBestEpoch(score, "val_f1")
+    x, y = np.ones((4, 2), "float32"), np.full((4, 1), 3.0, "float32")
+    history = model.fit(x, y, epochs=3, callbacks=[selector], verbose=0)
+    assert history.history["val_f1"] == [0.2, 0.9, 0.5]
+    assert selector.best_epoch == 2 and selector.best_score == 0.9
+    np.testing.assert_array_equal(model.get_weights()[0], kernels[1])
+
+
+def test_tokenizer_for_the_offline_encoder(tokenizer):
+    assert finetuning.tokenizer_for().encode("Kofi").tokens == ["[CLS]", "ko", "##fi", "[SEP]"]
+    with pytest.raises(InputError, match="Unknown encoder"):
+        finetuning.tokenizer_for("roberta_imaginary")
+
+
 def test_unknown_encoder_names():
     with pytest.raises(InputError, match="all-minilm-l6-v2"):
         finetuning.load_encoder("roberta_imaginary")

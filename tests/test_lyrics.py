@@ -147,6 +147,10 @@ def test_load_word_vectors_from_a_saved_file_and_bad_names(tmp_path):
         lyrics.load_word_vectors(str(tmp_path / "missing.kv"))
     with pytest.raises(InputError, match="Unknown word-vector model"):
         lyrics.load_word_vectors("no-such-vectors")
+    saved = lyrics.save_word_vectors(vectors, tmp_path / "out" / "tiny.bin")
+    loaded = lyrics.load_word_vectors(str(saved))
+    assert loaded.index_to_key == vectors.index_to_key
+    assert np.array_equal(loaded.vectors, vectors.vectors)
 
 
 def test_network_vectors_offline_name_the_offline_model(empty_cache, monkeypatch):

@@ -17,7 +17,15 @@ from assignments import lyrics_generation as lg
 from common import midi
 from common.datasets import lyrics_midi
 from common.errors import DatasetNotFoundError, InputError
-from common.textgen import NGramModel, generate, sample_next, text_scores, window_cosine
+from common.textgen import (
+    NGramModel,
+    generate,
+    make_sequences,
+    model_perplexity,
+    sample_next,
+    text_scores,
+    window_cosine,
+)
 
 CSV = (
     "elton john,candle in the wind,goodbye norma jean & though i never knew you &,,\n"
@@ -197,8 +205,9 @@ def test_key_estimate_and_summary_cache(tmp_path, monkeypatch):
 
 def test_song_tokens_drop_stage_directions():
     lyrics = "Hold on, I'm comin'\n(repeat x2)\nchorus\n[Chorus]\nyeah"
-    assert lg.song_tokens(lyrics) == ["hold", "on", "i'm", "coming", "<br>", "yeah", "<br>"]
-    vocabulary = lg.make_vocabulary([["b", "a", "b", "<br>"], ["c", "b"]], min_count=1)
+    expected = ["hold", "on", "i'm", "coming", "<br>", "yeah", "<br>"]
+    assert lyrics_midi.song_tokens(lyrics) == expected
+    vocabulary = lyrics_midi.make_vocabulary([["b", "a", "b", "<br>"], ["c", "b"]], min_count=1)
     assert vocabulary == ["", "<unk>", "<br>", "b", "a", "c"]
 
 
@@ -208,7 +217,7 @@ def test_sequences_and_melody_steps_line_up():
     for strategy, width in (("song", len(midi.SONG_FEATURES)), ("aligned", 19)):
         melodies = [lg.melody_steps(summary, len(i), strategy) for i in ids]
         assert [m.shape for m in melodies] == [(6, width), (1, width)]
-        inputs, targets = lg.make_sequences(ids, melodies, length=4)
+        inputs, targets = make_sequences(ids, melodies, length=4)
         assert inputs["word_ids"].shape == targets.shape == (3, 4)
         assert inputs["melody"].shape == (3, 4, width)
     np.testing.assert_array_equal(inputs["word_ids"], [[1, 2, 3, 4], [5, 6, 0, 0], [5, 0, 0, 0]])
@@ -238,6 +247,16 @@ def test_model_shapes_frozen_vectors_and_masked_padding(melody_dim):
     other_padding = np.array([[4, 5, 6, 9, 9], [2, 3, 4, 5, 6]])
     loss = model.evaluate(inputs, targets, verbose=0)
     assert loss == pytest.approx(model.evaluate(inputs, other_padding, verbose=0))  # masked
+
+
+def test_model_perplexity_of_a_uniform_model_is_the_vocabulary_size():
+    class Uniform:
+        def predict(self, inputs, verbose=0):
+            return np.full((*inputs["word_ids"].shape, 7), 1 / 7)
+
+    songs = [np.array([1, 2, 3, 4], dtype=np.int32), np.array([5, 6], dtype=np.int32)]
+    assert model_perplexity(Uniform(), songs, batch=1) == pytest.approx(7)
+    assert model_perplexity(Uniform(), songs) == pytest.approx(7)
 
 
 def test_step_function_reproduces_the_full_model():

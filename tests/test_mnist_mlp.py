@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from assignments import mnist_mlp
-from common.errors import InputError
+from common import plots
 
 
 def test_model_shapes_and_parameter_count():
@@ -89,32 +89,6 @@ def test_rate_name():
     ]
 
 
-def test_split_validation_is_disjoint_and_seeded():
-    x = np.arange(100, dtype="float32").reshape(50, 2)
-    y = np.arange(50)
-    (x_train, y_train), (x_validation, y_validation) = mnist_mlp.split_validation(x, y, 0.2, seed=1)
-    assert len(x_train) == 40 and len(x_validation) == 10
-    assert set(y_train).isdisjoint(y_validation) and set(y_train) | set(y_validation) == set(
-        range(50)
-    )
-    np.testing.assert_array_equal(x_train[:, 0], 2 * y_train)  # pairs stay together
-    again = mnist_mlp.split_validation(x, y, 0.2, seed=1)
-    np.testing.assert_array_equal(again[1][1], y_validation)
-    for fraction in (0.0, 1.0, 1.5):
-        with pytest.raises(InputError):
-            mnist_mlp.split_validation(x, y, fraction)
-    with pytest.raises(InputError, match="labels"):
-        mnist_mlp.split_validation(x, y[:10], 0.2)
-
-
-def test_make_dataset_batches_everything():
-    x = np.random.rand(10, 3).astype("float32")
-    y = np.arange(10, dtype="uint8")
-    batches = list(mnist_mlp.make_dataset(x, y, batch_size=4, shuffle=True))
-    assert [len(b[0]) for b in batches] == [4, 4, 2]
-    assert sorted(np.concatenate([np.asarray(b[1]) for b in batches]).tolist()) == list(range(10))
-
-
 def test_lit_pixels_and_weight_statistics():
     images = np.zeros((3, 5), "float32")
     images[0, 1] = 0.5
@@ -134,7 +108,9 @@ def test_figures_and_table():
 
     rng = np.random.default_rng(0)
     kernels = {"initial": rng.normal(size=(6, 2)), "trained": rng.normal(size=(6, 2))}
-    figure = mnist_mlp.weight_histogram(kernels, lit=np.array([True, False] * 3))
+    lit = np.array([True, False] * 3)
+    panels = {"all": kernels, "lit": {label: k[lit] for label, k in kernels.items()}}
+    figure = plots.overlaid_histograms(panels, "weights", xlabel="weight")
     assert len(figure.axes) == 2
     plt.close(figure)
     history = {
@@ -143,7 +119,7 @@ def test_figures_and_table():
         "accuracy": [0.5, 0.8],
         "val_accuracy": [0.4, 0.7],
     }
-    figure = mnist_mlp.grouped_learning_curves({"a": history, "b": history}, {"group": ["a", "b"]})
+    figure = plots.grouped_learning_curves({"a": history, "b": history}, {"group": ["a", "b"]})
     assert len(figure.axes) == 2
     plt.close(figure)
 

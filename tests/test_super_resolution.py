@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from assignments import super_resolution as sr_assignment
+from common import sr_evaluation
 from common.datasets import sr
 from common.errors import DatasetNotFoundError, InputError
 
@@ -91,17 +92,17 @@ def test_srcnn_shapes_layers_and_identity_start():
 def test_y_channel_and_image_scores():
     white = np.ones((8, 8, 3), np.float32)
     black = np.zeros((8, 8, 3), np.float32)
-    np.testing.assert_allclose(sr_assignment.rgb_to_y(white).numpy(), 235 / 255, atol=1e-5)
-    np.testing.assert_allclose(sr_assignment.rgb_to_y(black).numpy(), 16 / 255, atol=1e-6)
+    np.testing.assert_allclose(sr_evaluation.rgb_to_y(white).numpy(), 235 / 255, atol=1e-5)
+    np.testing.assert_allclose(sr_evaluation.rgb_to_y(black).numpy(), 16 / 255, atol=1e-6)
     hr = np.random.default_rng(2).random((24, 24, 3)).astype("float32")
-    perfect = sr_assignment.image_scores(hr, hr, shave=2)
+    perfect = sr_evaluation.image_scores(hr, hr, shave=2)
     assert perfect["ssim_y"] == pytest.approx(1.0, abs=1e-5) and perfect[
         "ssim_rgb"
     ] == pytest.approx(1.0, abs=1e-5)
     noisy = np.clip(hr + 0.1, 0, 1)
     noisy[:2] = 0  # damage only the shaved border: no effect on the scores
-    with_border = sr_assignment.image_scores(noisy, hr, shave=2)
-    clean_border = sr_assignment.image_scores(np.clip(hr + 0.1, 0, 1), hr, shave=2)
+    with_border = sr_evaluation.image_scores(noisy, hr, shave=2)
+    clean_border = sr_evaluation.image_scores(np.clip(hr + 0.1, 0, 1), hr, shave=2)
     assert with_border["psnr_rgb"] == pytest.approx(clean_border["psnr_rgb"], abs=1e-4)
     assert (
         19.99 < clean_border["psnr_rgb"] < 24.0
@@ -139,7 +140,7 @@ def test_training_pairs_and_patches():
         rng.integers(0, 256, (40, 60, 3), dtype=np.uint8),
         rng.integers(0, 256, (61, 41, 3), dtype=np.uint8),
     ]
-    pairs = sr_assignment.training_pairs(images, scale=2)
+    pairs = sr.training_pairs(images, scale=2)
     assert (
         pairs.shape == (2, 40, 60, 6) and pairs.dtype == np.float32
     )  # the portrait image turned, all cropped to even size
@@ -148,14 +149,14 @@ def test_training_pairs_and_patches():
     assert sum(len(x) for x, _ in batches) == 6
     x, y = batches[0]
     assert tuple(x.shape[1:]) == (32, 32, 3) and tuple(y.shape[1:]) == (32, 32, 3)
-    inputs, targets = sr_assignment.centre_crops(pairs, 16)
+    inputs, targets = sr.centre_crops(pairs, 16)
     assert inputs.shape == (2, 16, 16, 3) and np.array_equal(targets, pairs[:, 12:28, 22:38, 3:])
 
 
 def test_detailed_window_finds_the_texture():
     image = np.zeros((64, 64, 3), np.float32)
     image[40:56, 8:24] = np.random.default_rng(5).random((16, 16, 3))
-    top, left = sr_assignment.detailed_window(image, 16, 2)
+    top, left = sr_evaluation.detailed_window(image, 16, 2)
     assert abs(top - 40) <= 4 and abs(left - 8) <= 4
 
 
@@ -204,13 +205,15 @@ def test_patches_are_fresh_every_epoch():
     assert all(np.array_equal(a, b) for a, b in zip(*epochs))
 
 
-def test_evaluate_all_gives_the_bar_metrics_and_tables():
+def test_score_sets_gives_the_bar_metrics_and_tables():
     from common.reporting import bar_conditions
 
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for _ in range(2)]
     models = {"SRCNN-MSE": sr_assignment.build_srcnn(name="srcnn_mse")}
-    metrics, per_image, tables = sr_assignment.evaluate_all({"CSet5": images}, models, scale=2)
+    metrics, per_image, tables = sr_evaluation.score_sets(
+        {"CSet5": images}, models, scale=2, keys=sr_assignment.KEYS
+    )
     for name, _, value in bar_conditions(sr_assignment.FULL_BAR):
         assert name in metrics and (not isinstance(value, str) or value in metrics)
     gain = metrics["cset5_mse_psnr_y"] - metrics["cset5_bicubic_psnr_y"]

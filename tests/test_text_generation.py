@@ -1,10 +1,15 @@
-"""Shape, sampling and bad-input tests of assignments/text_generation.py (no data, no network)."""
+"""Shape, sampling and bad-input tests of assignments/text_generation.py (no data, no network).
+
+Also the character pipeline of common/datasets/shakespeare.py and the temperature figure.
+"""
 
 import keras
 import numpy as np
 import pytest
 
 from assignments import text_generation
+from common.datasets import shakespeare
+from common.textgen import distribution_figure
 
 
 def test_build_model_outputs_logits_per_position():
@@ -32,9 +37,7 @@ def test_build_model_rejects_bad_sizes():
 
 def test_dataset_pairs_inputs_with_next_characters():
     ids = np.arange(23, dtype=np.int32)
-    batches = list(
-        text_generation.make_dataset(ids, sequence_length=4, batch_size=3, shuffle=False)
-    )
+    batches = list(shakespeare.make_dataset(ids, sequence_length=4, batch_size=3, shuffle=False))
     inputs = np.concatenate([x.numpy() for x, _ in batches])
     targets = np.concatenate([y.numpy() for _, y in batches])
     assert inputs.shape == targets.shape == (4, 4)  # 23 // 5 chunks of 4 + 1
@@ -55,7 +58,7 @@ def tiny_model():
 
 def test_step_model_matches_full_model(tiny_model):
     model, vocabulary = tiny_model
-    ids = text_generation.encode("a b.\nc", vocabulary)
+    ids = shakespeare.encode("a b.\nc", vocabulary)
     expected = keras.ops.convert_to_numpy(model(ids[None, :]))[0]  # (time, vocabulary)
     step_model = text_generation.build_step_model(model)
     states = [np.zeros((1, size), "float32") for size in step_model.state_sizes]
@@ -81,9 +84,7 @@ def test_low_temperature_is_greedy(tiny_model):
     assert set(samples) == {1e-3, 1.0} and all(len(s) == 6 for s in samples.values())
     text = "a b"
     for _ in range(6):
-        logits = keras.ops.convert_to_numpy(
-            model(text_generation.encode(text, vocabulary)[None, :])
-        )
+        logits = keras.ops.convert_to_numpy(model(shakespeare.encode(text, vocabulary)[None, :]))
         text += vocabulary[int(np.argmax(logits[0, -1]))]
     assert samples[1e-3] == text[3:]
 
@@ -122,9 +123,18 @@ def test_out_of_range_flag_is_bad_input(flags, capsys):
 
 
 def test_encode_matches_vocabulary_indices():
-    vocabulary = text_generation.make_vocabulary("to be, or not — to be\n")
-    ids = text_generation.encode("be — not\n", vocabulary)
+    vocabulary = shakespeare.make_vocabulary("to be, or not — to be\n")
+    ids = shakespeare.encode("be — not\n", vocabulary)
     assert ids.dtype == np.int32 and ids.shape == (9,)
     assert "".join(vocabulary[i] for i in ids) == "be — not\n"
     with pytest.raises(ValueError, match="not in the vocabulary"):
-        text_generation.encode("xyz", vocabulary)
+        shakespeare.encode("xyz", vocabulary)
+
+
+def test_distribution_figure_shows_the_top_characters_per_temperature():
+    vocabulary = list("ab c\n")
+    probabilities = np.array([[0.7, 0.1, 0.1, 0.05, 0.05], [0.2, 0.2, 0.2, 0.2, 0.2]])
+    figure = distribution_figure(probabilities, [0.5, 1.0], vocabulary, "seed", top=3)
+    axis = figure.axes[0]
+    assert [tick.get_text() for tick in axis.get_xticklabels()] == ["a", "b", "space"]
+    assert len(axis.patches) == 6 and "entropy 1.61 nats" in axis.get_legend().texts[1].get_text()

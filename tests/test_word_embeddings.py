@@ -11,7 +11,12 @@ import pytest
 from conftest import ROOT
 
 from assignments import word_embeddings
-from common.datasets.lyrics_genre import load_lyrics_genre, load_sentiment_lexicon
+from common import lyrics, word_analysis
+from common.datasets.lyrics_genre import (
+    load_genre_corpus,
+    load_lyrics_genre,
+    load_sentiment_lexicon,
+)
 from common.errors import InputError
 
 LEXICON = "0.984\tloves\n0.875\tlove\r\n0.700\tlove\n-0.563\tsad\n-0.2\tno problem\n"
@@ -106,9 +111,34 @@ def test_sentiment_network_outputs_scores_in_range():
 
 def test_encode_documents_truncates_pads_and_marks_unknown_words():
     index = {"": 0, "[UNK]": 1, "love": 2, "baby": 3}
-    ids = word_embeddings.encode_documents([["love", "zebra", "baby", "love"], ["baby"]], index, 3)
+    ids = lyrics.encode_documents([["love", "zebra", "baby", "love"], ["baby"]], index, 3)
     assert ids.dtype == np.int32
     assert ids.tolist() == [[2, 1, 3], [3, 0, 0]]
+    vocabulary = lyrics.frequency_vocabulary([["baby", "love"], ["love"]])
+    assert vocabulary == ["", "[UNK]", "love", "baby"]
+
+
+def test_genre_corpus_is_tokenised_cut_and_split_by_genre(tmp_path):
+    genres = ("country", "pop", "r-b", "rap", "rock")
+    rows = [
+        ("['A']", f"song {i}", f"Loved the {genre} trucks, baby, number {i}\nAnd I ride", genre)
+        for genre in genres
+        for i in range(20)
+    ]
+    write_lyrics(tmp_path, rows)
+    corpus = load_genre_corpus(tmp_path, songs=50, min_count=6, seed=0)
+    assert corpus.genres == genres and corpus.labels.dtype == np.int64
+    assert len(corpus.documents) == len(corpus.labels) == 50
+    assert sorted(np.concatenate(list(corpus.split.values())).tolist()) == list(range(50))
+    assert [len(corpus.split[p]) for p in ("train", "validation", "test")] == [35, 7, 8]
+    assert np.bincount(corpus.labels[corpus.split["test"]]).min() >= 1  # stratified
+    assert "love" in corpus.counts and "the" not in corpus.counts  # lemmas, stop words
+    assert not any(word.isdigit() for word in corpus.counts)  # numbers seen < 6 times cut
+    assert set(corpus.genre_word_counts()) == set(genres)
+    assert corpus.summary().startswith("50 songs")
+    vocabulary, ids = corpus.word_ids(4)
+    assert vocabulary[:2] == ["", "[UNK]"] and ids["test"].shape == (8, 4)
+    assert ids["train"].dtype == np.int32 and ids["train"].max() < len(vocabulary)
 
 
 def test_analogy_accuracy_matches_the_question_file():
@@ -119,14 +149,45 @@ def test_analogy_accuracy_matches_the_question_file():
     words = ["athens", "greece", "baghdad", "iraq", "other"]
     matrix = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 1, 1], [1, 0, 1]], dtype="float32")
     vectors.add_vectors(words, matrix)
-    accuracy, answered = word_embeddings.analogy_accuracy(vectors, restrict=5)
+    accuracy, answered = word_analysis.analogy_accuracy(vectors, restrict=5)
     assert accuracy == 1.0 and 0 < answered < 0.001  # one question of 19,544
-    accuracy, answered = word_embeddings.analogy_accuracy(vectors, restrict=3)  # no iraq
+    accuracy, answered = word_analysis.analogy_accuracy(vectors, restrict=3)  # no iraq
     assert np.isnan(accuracy) and answered == 0.0
-    assert word_embeddings.analogy(vectors, ("greece", "baghdad"), ("athens",), topn=1).startswith(
+    assert word_analysis.analogy(vectors, ("greece", "baghdad"), ("athens",), topn=1).startswith(
         "iraq"
     )
-    assert "not in vocabulary: king" in word_embeddings.analogy(vectors)
+    assert "not in vocabulary: king" in word_analysis.analogy(vectors)
+    table = word_analysis.extremes_table(words, np.array([0.5, -0.2, 0.1, 0.9, -0.7]), top=2)
+    assert "iraq (+0.90)" in table.splitlines()[2] and "other (-0.70)" in table.splitlines()[2]
+
+
+def test_word_tables_maps_and_classifier_scores():
+    from collections import Counter
+
+    from gensim.models import KeyedVectors
+
+    from common.plots import confusion_matrices
+    from common.reporting import classification_scores
+
+    words = ["love", "money", "truck", "beer", "baby", "cash"]
+    vectors = KeyedVectors(vector_size=3)
+    vectors.add_vectors(words, np.random.default_rng(0).normal(size=(6, 3)).astype("float32"))
+    counts = {"pop": Counter(love=5, baby=3, money=1), "rap": Counter(money=6, cash=4, love=1)}
+    assert "love (5)" in word_analysis.top_words_table(counts, top=2)
+    assert "(not in vocabulary)" in word_analysis.neighbours_table({"m": vectors}, ["zebra"], 6)
+    figure = word_analysis.top_words_map(counts, vectors, 2, seed=0, title="t")
+    assert len(figure.axes[0].texts) == 4  # love, baby, money, cash
+    figure = word_analysis.scored_words_map(words, vectors, np.linspace(-1, 1, 6), 0, "t", "s")
+    assert figure.axes[0].collections[0].get_offsets().shape == (6, 2)
+    found, x, y = word_analysis.labelled_vectors({"love": 0.5, "zebra": 0.1}, vectors)
+    assert found == ["love"] and x.shape == (1, 3) and y.dtype == np.float32
+    truth = np.array([0, 1, 1, 0])
+    predictions = {"a": (np.array([0, 1, 0, 0]), "C 1"), "b": (truth, "")}
+    metrics, table = classification_scores(truth, predictions, {"a": "model A", "b": "B"})
+    assert metrics["a_test_accuracy"] == 0.75 and metrics["b_test_macro_f1"] == 1.0
+    assert "model A" in table and "0.750" in table
+    figure = confusion_matrices(truth, {"a": predictions["a"][0]}, ["x", "y"])
+    assert len(figure.axes) == 3 and not figure.axes[1].axison  # two panels switched off
 
 
 def test_check_config_rejects_a_reference_window_not_trained():

@@ -170,3 +170,83 @@ def load_cells(data_dir=None, sigma: float = 2.0) -> tuple[np.ndarray, np.ndarra
     densities = np.stack([density_map(d, sigma) for d in dots])[..., None]
     counts = dots.reshape(len(dots), -1).sum(axis=1).astype(np.float32)
     return images.astype(np.float32) / 255.0, densities, counts
+
+
+def augment(image, density, crop_size: int, seed):
+    """A random `crop_size` crop, left-right / up-down flip and 90-degree rotation of both tensors.
+
+    The image and its density map are stacked as one 4-channel tensor first
+    (`common.datasets.pipeline.random_crop_flip_rotate`), so the two never
+    disagree.
+
+    Args:
+        image: float32 (height, width, 3).
+        density: float32 (height, width, 1).
+        crop_size: side of the square crop (at most height and width).
+        seed: int64 (2,) stateless seed of this example (`map_with_seeds`).
+
+    Returns:
+        `(image, density)` of shapes (crop_size, crop_size, 3) and (crop_size, crop_size, 1).
+    """
+    import tensorflow as tf
+
+    from common.datasets.pipeline import random_crop_flip_rotate
+
+    stacked = random_crop_flip_rotate(tf.concat([image, density], axis=-1), crop_size, seed)
+    return stacked[..., :3], stacked[..., 3:]
+
+
+def tiles(array: np.ndarray, size: int) -> np.ndarray:
+    """Cut (n, h, w, c) into non-overlapping tiles (n * (h // size) * (w // size), size, size, c).
+
+    Tiles are ordered image by image, row by row; a remainder at the bottom
+    or right edge is left out.
+    """
+    n, height, width, channels = array.shape
+    rows, columns = height // size, width // size
+    array = array[:, : rows * size, : columns * size]
+    array = array.reshape(n, rows, size, columns, size, channels).transpose(0, 1, 3, 2, 4, 5)
+    return array.reshape(n * rows * columns, size, size, channels)
+
+
+def tile_targets(images, densities, size: int, density_scale: float, targets: str):
+    """Validation tiles of `size` and their targets, no augmentation.
+
+    Args:
+        images: float32 (n, h, w, 3).
+        densities: float32 (n, h, w, 1), density maps multiplied by `density_scale`.
+        targets: "density" (the tiles of the scaled maps) or "count" (each
+            tile's count in cells, float32 (tiles, 1)).
+
+    Returns:
+        `(image_tiles, labels)`, both float32, one row per tile (`tiles`).
+    """
+    image_tiles, density_tiles = tiles(images, size), tiles(densities, size)
+    if targets == "count":
+        labels = density_tiles.sum(axis=(1, 2)) / density_scale  # (tiles, 1)
+    else:
+        labels = density_tiles
+    return image_tiles, labels.astype("float32")
+
+
+def split_cells(data_dir=None, sigma: float = 2.0, density_scale: float = 100.0) -> dict:
+    """`load_cells`, split as the handout does: images 1-180 train, 181-200 validate.
+
+    Returns:
+        {"x_train", "x_val"}: float32 images (n, 256, 256, 3) in [0, 1];
+        {"d_train", "d_val"}: float32 density maps (n, 256, 256, 1) multiplied
+        by `density_scale`; {"c_train", "c_val"}: float32 counts (n,) in cells.
+
+    Raises:
+        as `load_cells`.
+    """
+    images, densities, counts = load_cells(data_dir, sigma=sigma)
+    scaled = densities * density_scale
+    return {
+        "x_train": images[:TRAIN_IMAGES],
+        "x_val": images[TRAIN_IMAGES:],
+        "d_train": scaled[:TRAIN_IMAGES],
+        "d_val": scaled[TRAIN_IMAGES:],
+        "c_train": counts[:TRAIN_IMAGES],
+        "c_val": counts[TRAIN_IMAGES:],
+    }

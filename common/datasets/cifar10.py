@@ -272,3 +272,128 @@ def _write_npz(path: Path, x_train, y_train, x_test, y_test) -> Path:
     with atomic_path(path, suffix=".npz") as temporary:
         np.savez(temporary, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     return path
+
+
+# Per-channel mean and standard deviation of the CIFAR-10 training images (RGB, 0..255).
+CHANNEL_MEAN = (125.3, 123.0, 113.9)
+CHANNEL_STD = (63.0, 62.1, 66.7)
+
+
+def split_cifar10(
+    train,
+    test,
+    validation_samples: int = 5000,
+    train_samples: int = 0,
+    test_samples: int = 0,
+    seed: int = 0,
+):
+    """Hold out validation images from the training images, then cut train and test to size.
+
+    Args:
+        train, test: `(images, labels)` pairs as `load_cifar10` returns them.
+        validation_samples: training images held out for validation (a seeded random choice).
+        train_samples: training images kept after the hold-out (0: all the rest).
+        test_samples: test images kept, a random subset (seed + 1) in their original order
+            (0: all).
+        seed: seed of the choices.
+
+    Returns:
+        `(train, validation, test)`, each an `(images, labels)` pair of the input's dtypes.
+
+    Raises:
+        InputError: the hold-out leaves no training images.
+    """
+    (x_train, y_train), (x_test, y_test) = train, test
+    if validation_samples >= len(x_train):
+        raise InputError(
+            f"--validation-samples {validation_samples} leaves no training images "
+            f"(of {len(x_train)})"
+        )
+    order = np.random.default_rng(seed).permutation(len(x_train))
+    validation, training = order[:validation_samples], order[validation_samples:]
+    if train_samples:
+        training = training[:train_samples]
+    if test_samples and test_samples < len(x_test):
+        shuffled = np.random.default_rng(seed + 1).permutation(len(x_test))
+        keep = np.sort(shuffled[:test_samples])
+        x_test, y_test = x_test[keep], y_test[keep]
+    training_pair = (x_train[training], y_train[training])
+    return training_pair, (x_train[validation], y_train[validation]), (x_test, y_test)
+
+
+def augment_images(images, seed, padding: int = 4):
+    """Random horizontal flip and random crop after zero padding, drawn per image (tf ops).
+
+    Args:
+        images: float32 tensor (batch, height, width, channels).
+        seed: int32/int64 (2,) stateless seed of this batch.
+        padding: pixels of zeros added on each side before cropping back to
+            (height, width): a shift of up to `padding` pixels; 0 disables the crop.
+
+    Returns:
+        A float32 tensor of the same shape; each image flipped with probability 1/2.
+    """
+    import tensorflow as tf
+
+    shape = tf.shape(images)
+    batch, height, width = shape[0], shape[1], shape[2]
+    flip_seed, crop_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    flip = tf.random.stateless_uniform([batch, 1, 1, 1], flip_seed) < 0.5
+    images = tf.where(flip, tf.reverse(images, axis=[2]), images)
+    if padding <= 0:
+        return images
+    padded = tf.pad(images, [[0, 0], [padding, padding], [padding, padding], [0, 0]])
+    offsets = tf.random.stateless_uniform(  # 0..2*padding
+        [batch, 2], crop_seed, minval=0, maxval=2 * padding + 1, dtype=tf.int32
+    )
+    rows = offsets[:, :1] + tf.range(height)[tf.newaxis, :]  # (batch, height)
+    columns = offsets[:, 1:] + tf.range(width)[tf.newaxis, :]  # (batch, width)
+    images = tf.gather(
+        padded, rows, axis=1, batch_dims=1
+    )  # (batch, height, width + 2 padding, channels)
+    return tf.gather(images, columns, axis=2, batch_dims=1)
+
+
+def make_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    augment_seed: int | None = None,
+    padding: int = 4,
+):
+    """Batches of (float32 images 0..255 of shape (batch, 32, 32, 3), int32 labels (batch,)).
+
+    The images stay uint8 in memory; each batch is cast to float32. With
+    `augment_seed`, each batch gets its own seed for stateless random ops
+    (`common.datasets.pipeline.map_with_seeds`): every epoch new crops and
+    flips, every run of the same seed the same ones.
+
+    Args:
+        images: uint8 (n, 32, 32, 3); labels: integers (n,).
+        batch_size: images per batch (the last batch may be smaller).
+        shuffle_seed: shuffle every epoch with this seed (None: keep the order).
+        augment_seed: augment every batch with `augment_images`, seeds drawn from
+            this one (None: no augmentation).
+        padding: the crop padding passed to `augment_images`.
+
+    Returns:
+        A prefetched `tf.data.Dataset`.
+    """
+    import tensorflow as tf
+
+    from common.datasets.pipeline import PARALLEL_CALLS, map_with_seeds, prefetched
+
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32")))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+    as_float = lambda batch_images, batch_labels: (tf.cast(batch_images, tf.float32), batch_labels)
+    if augment_seed is None:
+        return prefetched(dataset.map(as_float, num_parallel_calls=PARALLEL_CALLS))
+
+    def augmented(batch_images, batch_labels, seed):
+        batch_images, batch_labels = as_float(batch_images, batch_labels)
+        return augment_images(batch_images, seed, padding), batch_labels
+
+    return prefetched(map_with_seeds(dataset, augmented, augment_seed))

@@ -22,6 +22,8 @@ import os
 import zlib
 from pathlib import Path
 
+import numpy as np
+
 from common import paths
 from common.datasets.base import find_file
 from common.errors import DatasetNotFoundError, InputError
@@ -201,3 +203,17 @@ def load_conll2003(
     if scheme == "IOB2":
         tags = [iob1_to_iob2(row) for row in tags]
     return sentences, tags
+
+
+def sample_sentences(data: tuple[list, list], size: int, seed: int) -> tuple[list, list]:
+    """A seeded random subset of `size` sentences of `(sentences, tags)`, in their file order.
+
+    Works on any `(sentences, tags)` pair of equal-length lists (CoNLL-2003,
+    WikiANN). `size` 0 (or at least the number of sentences) returns the data
+    unchanged. The same seed gives the same subset.
+    """
+    sentences, tags = data
+    if not size or size >= len(sentences):
+        return sentences, tags
+    keep = np.sort(np.random.default_rng(seed).choice(len(sentences), size, replace=False))
+    return [sentences[i] for i in keep], [tags[i] for i in keep]

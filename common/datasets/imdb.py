@@ -105,3 +105,96 @@ def make_vectorizer(texts, max_tokens: int = 20000, sequence_length: int = 200):
     )
     vectorizer.adapt(np.asarray(texts, dtype=str), batch_size=1024)
     return vectorizer
+
+
+def keep_last_words(texts, count: int):
+    """Standardise reviews (`standardize_review`) and keep their last `count` words.
+
+    Reviewers tend to close with their verdict, so the end of a long review
+    says more than its start (`TextVectorization` alone keeps the first tokens).
+
+    Args:
+        texts: a string tensor (any shape, usually (batch,)).
+        count: words to keep, >= 1.
+
+    Returns:
+        A string tensor of the same shape: lower-cased, without `<br />`
+        tags and punctuation, at most `count` words joined by single spaces.
+    """
+    import tensorflow as tf
+
+    words = tf.strings.split(standardize_review(texts))  # ragged: (..., words)
+    return tf.strings.reduce_join(words[..., -count:], axis=-1, separator=" ")
+
+
+# Registered under the name it had in assignments/sentiment_analysis.py, so models saved there load.
+@keras.saving.register_keras_serializable(package="sentiment_analysis")
+class KeepLastWords(keras.layers.Layer):
+    """A layer form of `keep_last_words`: strings (batch,) -> strings (batch,).
+
+    It puts the training-time truncation into an end-to-end model, so that a
+    saved model sees exactly what its classifier was trained on. Importing
+    this module registers it (and `standardize_review`) for
+    `keras.saving.load_model`.
+
+    Raises:
+        ValueError: a `count` below 1.
+    """
+
+    def __init__(self, count: int, **kwargs):
+        super().__init__(**kwargs)
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        self.count = count
+
+    def call(self, texts):
+        return keep_last_words(texts, self.count)
+
+    def compute_output_spec(self, texts):
+        return keras.KerasTensor(texts.shape, dtype="string")
+
+    def get_config(self):
+        return {**super().get_config(), "count": self.count}
+
+
+def make_dataset(
+    texts: np.ndarray,
+    labels: np.ndarray,
+    vectorizer,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    keep_last: int = 0,
+):
+    """A `tf.data.Dataset` of (int32 token ids (batch, sequence_length), int32 labels (batch,)).
+
+    The vectorizer runs on batches of 1,024 strings in a parallel `map`; the
+    ids are cached after the first pass, so later epochs only shuffle and
+    batch integers.
+
+    Args:
+        texts: reviews, shape (n,) of str; labels: shape (n,) of 0 / 1.
+        vectorizer: an adapted `TextVectorization` (see `make_vectorizer`).
+        batch_size: examples per batch (the last batch may be smaller).
+        shuffle_seed: reshuffle the examples every epoch with this seed;
+            None keeps the order of `texts` (predictions aligned with `labels`).
+        keep_last: keep only the last `keep_last` words of each review
+            (`keep_last_words`); 0 keeps the vectorizer's own cut (the first
+            sequence_length tokens).
+    """
+    import tensorflow as tf
+
+    from common.datasets.pipeline import PARALLEL_CALLS, prefetched
+
+    @tf.autograph.experimental.do_not_convert  # plain Python branching on keep_last
+    def vectorize(text, label):
+        if keep_last:
+            text = keep_last_words(text, keep_last)
+        return tf.cast(vectorizer(text), tf.int32), label
+
+    dataset = tf.data.Dataset.from_tensor_slices((np.asarray(texts, dtype=str), labels))
+    dataset = dataset.batch(1024).map(vectorize, num_parallel_calls=PARALLEL_CALLS)
+    # unbatch() hides the size from Keras; state it so epochs have a known length.
+    dataset = dataset.unbatch().apply(tf.data.experimental.assert_cardinality(len(texts))).cache()
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return prefetched(dataset.batch(batch_size))

@@ -18,6 +18,11 @@ Images are returned as uint8 grayscale, optionally cropped to a central square
 first (the aligned faces sit in the middle ~120x150 pixels of the 250x250
 frame; the rest is hair, shoulders and background) and resized with PIL's
 antialiased bilinear filter.
+
+For verification (the Siamese-network assignment), `load_pairs` gives a
+`FacePairs`; `split_by_person`, `balanced` and `subsample` cut it into training
+and validation pairs, and the Keras `PyDataset`s `PeopleBatches` (two photos
+each of P people) and `PairBatches` (fixed pairs) feed it to `fit`.
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from common import paths
@@ -235,8 +241,52 @@ def pairs_file(split: str, data_dir=None) -> Path:
     return find_file(f"lfw/{name}", PAIRS_URL.format(name), data_dir, None, f"LFW pairs ({name})")
 
 
-def load_pairs(split: str = "train", data_dir=None, size: int = 105, crop: int = 150, root=None):
-    """The images of one LFW view-1 pair split.
+@dataclass
+class FacePairs:
+    """Pairs of face photos over one array of photos, each distinct photo stored once.
+
+    Attributes:
+        images: uint8 (m, size, size) grayscale photos, 0..255.
+        a, b: int (n,) rows in `images` of each pair's two photos.
+        labels: float32 (n,), 1.0 when both photos show one person.
+        person_a, person_b: str (n,) the people of the two photos (`First_Last`).
+    """
+
+    images: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    labels: np.ndarray
+    person_a: np.ndarray
+    person_b: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, rows) -> FacePairs:
+        """The pairs at the positions `rows` (int), over the same photos."""
+        rows = np.asarray(rows, dtype=np.int64)
+        parts = ("a", "b", "labels", "person_a", "person_b")
+        return replace(self, **{name: getattr(self, name)[rows] for name in parts})
+
+    def photos(self) -> dict[int, str]:
+        """`{image row: person}` of every photo the pairs use, in row order."""
+        person = {}
+        for a, b, name_a, name_b in zip(self.a, self.b, self.person_a, self.person_b):
+            person[int(a)], person[int(b)] = str(name_a), str(name_b)
+        return dict(sorted(person.items()))
+
+    def photos_by_person(self) -> dict[str, np.ndarray]:
+        """`{person: int64 (k,) image rows, ascending}`, the people sorted by name."""
+        groups: dict[str, list[int]] = {}
+        for row, person in self.photos().items():
+            groups.setdefault(person, []).append(row)
+        return {person: np.asarray(groups[person], dtype=np.int64) for person in sorted(groups)}
+
+
+def load_pairs(
+    split: str = "train", data_dir=None, size: int = 105, crop: int = 150, root=None
+) -> FacePairs:
+    """The pairs of one LFW view-1 pair file, with their photos.
 
     Args:
         split: "train" (pairsDevTrain.txt, 1,100 matched + 1,100 mismatched)
@@ -244,11 +294,8 @@ def load_pairs(split: str = "train", data_dir=None, size: int = 105, crop: int =
         size, crop, root, data_dir: as in `load_people`.
 
     Returns:
-        `(images, index_a, index_b, labels, pairs)`: the distinct images,
-        uint8 (m, size, size) grayscale; int32 (n,) row of each pair's first
-        and second image in `images`; float32 (n,) 1.0 for the same person,
-        0.0 otherwise; the `Pair` records (person names, for splitting by
-        person and for figures).
+        A `FacePairs` in file order (matched pairs first); `images` holds the
+        distinct photos sorted by person and number, `a` / `b` are int32.
 
     Raises:
         InputError: a bad pairs file or a missing image.
@@ -264,12 +311,149 @@ def load_pairs(split: str = "train", data_dir=None, size: int = 105, crop: int =
     index_a = np.asarray([row[(p.name_a, p.index_a)] for p in pairs], dtype=np.int32)
     index_b = np.asarray([row[(p.name_b, p.index_b)] for p in pairs], dtype=np.int32)
     labels = np.asarray([p.same for p in pairs], dtype=np.float32)
-    return images, index_a, index_b, labels, pairs
+    names = np.asarray([(p.name_a, p.name_b) for p in pairs]).reshape(-1, 2)
+    return FacePairs(images, index_a, index_b, labels, names[:, 0], names[:, 1])
+
+
+def split_by_person(pairs: FacePairs, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (train, validation) of `pairs`, int64, with no person on both sides.
+
+    A random `fraction` of the people (at least one) are validation people; a pair goes to
+    validation when both its people are validation people and to training when neither is.
+    Pairs that mix the two sides are in neither.
+    """
+    people = sorted(set(pairs.person_a.tolist()) | set(pairs.person_b.tolist()))
+    rng = np.random.default_rng(seed)
+    held_out = rng.choice(people, size=max(1, round(fraction * len(people))), replace=False)
+    in_a, in_b = np.isin(pairs.person_a, held_out), np.isin(pairs.person_b, held_out)
+    return np.flatnonzero(~in_a & ~in_b), np.flatnonzero(in_a & in_b)
+
+
+def balanced(pairs: FacePairs, seed: int) -> FacePairs:
+    """`pairs`, then new mismatched pairs of their own photos until half the pairs are mismatched.
+
+    The new pairs join two random photos of different people that are not yet a pair (in either
+    order); they stop early when all photos show one person.
+    """
+    rng = np.random.default_rng(seed)
+    person = pairs.photos()
+    rows = np.asarray(list(person), dtype=np.int64)
+    existing = set(zip(pairs.a.tolist(), pairs.b.tolist()))
+    missing, new = int(pairs.labels.sum()) * 2 - len(pairs), []
+    while missing > 0 and len(set(person.values())) > 1:
+        x, y = (int(v) for v in rng.choice(rows, 2, replace=False))
+        if person[x] != person[y] and (x, y) not in existing and (y, x) not in existing:
+            new.append((x, y))
+            existing.add((x, y))
+            missing -= 1
+    a, b = np.asarray(new, dtype=np.int64).reshape(-1, 2).T
+    return FacePairs(
+        pairs.images,
+        np.concatenate([pairs.a, a]),
+        np.concatenate([pairs.b, b]),
+        np.concatenate([pairs.labels, np.zeros(len(new), np.float32)]),
+        np.concatenate([pairs.person_a, [person[x] for x in a.tolist()]]),
+        np.concatenate([pairs.person_b, [person[y] for y in b.tolist()]]),
+    )
+
+
+def subsample(pairs: FacePairs, count: int, seed: int) -> FacePairs:
+    """At most `count` of `pairs` (0: all), half matched and half mismatched where possible,
+    in their original order."""
+    if not count or count >= len(pairs):
+        return pairs
+    rng = np.random.default_rng(seed)
+    same, different = np.flatnonzero(pairs.labels == 1), np.flatnonzero(pairs.labels == 0)
+    take_same = min(len(same), count // 2)
+    take_different = min(len(different), count - take_same)
+    chosen = [rng.choice(same, take_same, False), rng.choice(different, take_different, False)]
+    return pairs.subset(np.sort(np.concatenate(chosen)))
+
+
+def as_faces(images: np.ndarray) -> np.ndarray:
+    """float32 (n, height, width, 1), 0..255, from uint8 (n, height, width[, 1]) photos."""
+    faces = np.asarray(images, dtype="float32")
+    return faces[..., None] if faces.ndim == 3 else faces
+
+
+class PeopleBatches(keras.utils.PyDataset):
+    """Batches `(faces, same)` of two photos each of `people_per_batch` people, `steps` an epoch.
+
+    Every epoch walks the people in a fresh random order (as many rounds as the steps need);
+    each person of a batch gives two distinct random photos.
+
+    Args:
+        images: (n_images, size, size[, 1]) photos.
+        photos_by_person: `{person: image rows}` (people with one photo are skipped).
+        people_per_batch: P (at most the number of people with two photos).
+        steps: batches an epoch.
+        seed: the seed of the person order and the photo draws.
+
+    Yields:
+        faces float32 (2P, size, size, 1), 0..255; `same` float32 (2P, 2P), 1 where two faces
+        show one person.
+
+    Raises:
+        ValueError: fewer than two people with two photos.
+    """
+
+    def __init__(self, images, photos_by_person: dict, people_per_batch: int, steps: int, seed):
+        super().__init__()
+        self.images, self.steps = images, steps
+        self.photos = [rows for rows in photos_by_person.values() if len(rows) >= 2]
+        if len(self.photos) < 2:
+            raise ValueError("PeopleBatches needs at least two people with two photos each")
+        self.size = min(people_per_batch, len(self.photos))
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self):
+        return self.steps
+
+    def __getitem__(self, index):
+        chosen = self.order[index * self.size : (index + 1) * self.size]
+        rows = np.stack([self.rng.choice(self.photos[p], 2, replace=False) for p in chosen])
+        person = np.repeat(np.arange(len(chosen)), 2)
+        same = (person[:, None] == person[None, :]).astype("float32")
+        return as_faces(self.images[rows.reshape(-1)]), same
+
+    def on_epoch_end(self):
+        rounds = -(-self.steps * self.size // len(self.photos))
+        self.order = np.concatenate([self.rng.permutation(len(self.photos)) for _ in range(rounds)])
+
+
+class PairBatches(keras.utils.PyDataset):
+    """Batches `((faces_a, faces_b), labels)` of the fixed `pairs`, shuffled every epoch.
+
+    Faces float32 (batch, size, size, 1), 0..255; labels float32 (batch,), 1 = same person.
+    """
+
+    def __init__(self, pairs: FacePairs, batch_size: int, seed: int):
+        super().__init__()
+        self.pairs, self.batch_size = pairs, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self):
+        return int(np.ceil(len(self.pairs) / self.batch_size))
+
+    def __getitem__(self, index):
+        batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        images, a, b = self.pairs.images, self.pairs.a[batch], self.pairs.b[batch]
+        return (as_faces(images[a]), as_faces(images[b])), self.pairs.labels[batch]
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.pairs))
 
 
 __all__ = [
     "POLITICIANS",
+    "FacePairs",
     "Pair",
+    "PairBatches",
+    "PeopleBatches",
+    "as_faces",
+    "balanced",
     "image_path",
     "lfw_root",
     "load_image",
@@ -278,4 +462,6 @@ __all__ = [
     "pairs_file",
     "people_counts",
     "read_pairs",
+    "split_by_person",
+    "subsample",
 ]

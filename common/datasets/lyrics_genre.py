@@ -27,10 +27,18 @@
   https://raw.githubusercontent.com/Derekkk/Sentiment-classification-with-senment-dictionary/026f6a76ce411464ea105b9a4560b002ab7357b9/SemEval2015-English-Twitter-Lexicon.txt
   (sha256 checked). The organisers' copy (with `#` before hashtag terms) is
   at https://saifmohammad.com/WebPages/SCL.html.
+
+- `load_genre_corpus`: the genre lyrics tokenised (`common.lyrics`), rare
+  words cut and split stratified into train / validation / test, as a
+  `GenreCorpus`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
 from common.datasets.base import find_file
@@ -147,3 +155,112 @@ def load_sentiment_lexicon(data_dir=None) -> dict[str, float]:
     if not scores:
         raise InputError(f"{path} holds no term; replace it with a fresh copy")
     return {term: sum(values) / len(values) for term, values in scores.items()}
+
+
+@dataclass
+class GenreCorpus:
+    """Tokenised songs: `documents[i]` (list of str) has genre `labels[i]` (int into `genres`).
+
+    Attributes:
+        documents: one token list per song.
+        labels: int64 (n_songs,) genre ids.
+        genres: the genre names, sorted (id order).
+        counts: Counter of every kept word's corpus frequency.
+        split: "train" / "validation" / "test" -> int64 index arrays into the songs.
+        raw_tokens: word tokens before the frequency cut.
+    """
+
+    documents: list
+    labels: np.ndarray
+    genres: tuple
+    counts: Counter
+    split: dict
+    raw_tokens: int
+
+    def summary(self) -> str:
+        """One line: songs, word tokens before and after the frequency cut, vocabulary size."""
+        return (
+            f"{len(self.labels)} songs, {self.raw_tokens:,} words, "
+            f"{sum(self.counts.values()):,} after the cut (vocabulary {len(self.counts):,})"
+        )
+
+    def part(self, name: str) -> list:
+        """The token lists of the songs in split part `name` ("train", "validation", "test")."""
+        return [self.documents[i] for i in self.split[name]]
+
+    def word_ids(self, length: int) -> tuple[list, dict]:
+        """The training songs' vocabulary and every part's first `length` word ids.
+
+        Returns (`common.lyrics.frequency_vocabulary` of the training songs:
+        "" and "[UNK]" first, {part: int32 (songs, length)} from
+        `common.lyrics.encode_documents`: 0 pads, 1 marks a word unseen in training).
+        """
+        from common import lyrics
+
+        vocabulary = lyrics.frequency_vocabulary(self.part("train"))
+        index = {word: i for i, word in enumerate(vocabulary)}
+        ids = {part: lyrics.encode_documents(self.part(part), index, length) for part in self.split}
+        return vocabulary, ids
+
+    def class_weights(self) -> dict:
+        """{genre id: n_train / (n_genres * n_train_of_genre)}: balanced weights for `fit`."""
+        train = self.labels[self.split["train"]]
+        counts = np.bincount(train, minlength=len(self.genres))
+        return {c: len(train) / (len(counts) * n) for c, n in enumerate(counts)}
+
+    def genre_word_counts(self) -> dict:
+        """{genre: Counter of its words} over all songs (counting is unsupervised)."""
+        counts = {genre: Counter() for genre in self.genres}
+        for document, label in zip(self.documents, self.labels):
+            counts[self.genres[label]].update(document)
+        return counts
+
+
+def load_genre_corpus(
+    data_dir=None,
+    songs: int = 0,
+    min_count: int = 6,
+    validation_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    seed: int = 42,
+) -> GenreCorpus:
+    """The genre lyrics as a tokenised, split `GenreCorpus` (multi-genre songs dropped).
+
+    Each song goes through `common.lyrics.tokenize` (section tags and Genius
+    text removed, lower case, stop words removed, lemmas); words seen fewer
+    than `min_count` times in the kept songs are then dropped. The split is
+    stratified by genre (scikit-learn `train_test_split`, `random_state=seed`).
+
+    Args:
+        data_dir: the data folder (default `$ASSIGNMENTS_DATA_DIR`).
+        songs: songs to keep, a sample stratified by genre (0: all 3,443).
+        min_count: the smallest corpus frequency kept (6: frequency <= 5 dropped).
+        validation_fraction, test_fraction: shares of the songs held out.
+        seed: seed of the sample and the split.
+
+    Raises:
+        DatasetNotFoundError, InputError: as `load_lyrics_genre`.
+    """
+    from sklearn.model_selection import train_test_split
+
+    from common import lyrics
+
+    frame = load_lyrics_genre(data_dir)
+    genres = tuple(sorted(frame["genre"].unique()))
+    if songs and songs < len(frame):
+        frame, _ = train_test_split(
+            frame, train_size=songs, stratify=frame["genre"], random_state=seed
+        )
+    documents = lyrics.tokenize_corpus(frame["lyrics"], remove_stop_words=True, lemmatise=True)
+    raw_tokens = sum(map(len, documents))
+    documents, counts = lyrics.drop_rare_words(documents, min_count)
+    labels = frame["genre"].map({genre: i for i, genre in enumerate(genres)}).to_numpy("int64")
+    held_out = validation_fraction + test_fraction
+    train, rest = train_test_split(
+        np.arange(len(labels)), test_size=held_out, stratify=labels, random_state=seed
+    )
+    validation, test = train_test_split(
+        rest, test_size=test_fraction / held_out, stratify=labels[rest], random_state=seed
+    )
+    split = {"train": train, "validation": validation, "test": test}
+    return GenreCorpus(documents, labels, genres, counts, split, raw_tokens)

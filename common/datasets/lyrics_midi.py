@@ -21,6 +21,12 @@ starts with the song's title ("Enjoy_the_Silence-2",
 "Thinking_Out_Loud_-_Violin"). With this rule every song of the set has a
 file.
 
+For the lyrics-generation assignment, `load_songs_with_melodies` keeps the
+songs whose MIDI file pretty_midi can read, splits off the validation songs
+and returns the cached MIDI summaries (`common.midi`); `song_tokens` and
+`make_vocabulary` turn lyrics into word tokens with `<br>` line breaks and
+a training vocabulary.
+
 Source: the GitHub repository OmriKaduri/DeepLyrics (commit e6888059), the
 copy of the course's data set that `../shared/datasets/SOURCES.md` names;
 copyrighted lyrics and MIDI files, course material. It has no other public
@@ -39,11 +45,15 @@ import io
 import lzma
 import re
 import unicodedata
+from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 from common import paths
 from common.datasets.base import extract, find_file
 from common.errors import DatasetNotFoundError, InputError
+from common.lyrics import LINE_BREAK, tokenize
 
 COMMIT = "e6888059f68dafb9d7ff5b3d9e044dd421d2610c"
 RAW_URL = f"https://raw.githubusercontent.com/OmriKaduri/DeepLyrics/{COMMIT}/"
@@ -327,3 +337,88 @@ def load_lyrics_midi(data_dir=None) -> LyricsMidi:
     ]
     unmatched = [song for song in train + test if song.midi is None]
     return LyricsMidi(train, test, train_files + test_files, unmatched, duplicates, key)
+
+
+# --------------------------------------------------------------------------
+# Songs with readable melodies, as word tokens
+# --------------------------------------------------------------------------
+
+PAD, UNKNOWN = "", "<unk>"
+_DIRECTION = re.compile(
+    r"^[^a-z0-9]*(?:(?:chorus|repeat|verse|bridge|refrain|till|until|to|fade|end|add|"
+    r"2nd|time|\d*x?\d*)[^a-z0-9]*)+$"
+)
+
+
+def song_tokens(lyrics: str) -> list[str]:
+    """Word tokens of one song's lyrics ("\\n" between lines), `<br>` after each line.
+
+    `common.lyrics.tokenize` lower-cases, drops section tags ("[chorus]") and
+    punctuation and restores dropped g's ("lovin'" -> "loving"). Lines that
+    are only stage directions ("chorus", "(repeat x2)") are dropped.
+    """
+    lines = [line for line in lyrics.lower().split("\n") if not _DIRECTION.match(line.strip())]
+    return tokenize("\n".join(lines), line_break=True)
+
+
+def make_vocabulary(documents, min_count: int) -> list[str]:
+    """`["", "<unk>", "<br>", words by falling frequency...]`: the words seen `min_count` times.
+
+    `documents`: lists of word tokens; ties are broken alphabetically; id 0
+    is padding, id 1 the unknown word, id 2 the line break.
+    """
+    counts = Counter(word for document in documents for word in document)
+    counts.pop(LINE_BREAK, None)
+    words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+    return [PAD, UNKNOWN, LINE_BREAK, *words]
+
+
+def load_songs_with_melodies(
+    data_dir=None, train_songs: int = 0, validation_fraction: float = 0.1, seed: int = 0
+):
+    """The songs whose MIDI file pretty_midi can read, split, with their MIDI summaries.
+
+    Args:
+        data_dir: the data folder (see `load_lyrics_midi`).
+        train_songs: training songs to keep, a seeded random subset (0: all).
+            With a subset only its songs' and the test songs' MIDI files are
+            parsed; otherwise every file of the archive is (to report those
+            that cannot be read).
+        validation_fraction: share of the kept training songs held out (at least one).
+        seed: seeds the order of the training songs.
+
+    Returns:
+        `(train, validation, test, summaries)`: lists of `Song` and
+        `{midi path: common.midi.MidiSummary, or an error message (str)}`,
+        cached in `<cache>/lyrics_midi/summaries-<archive key>/`. Prints what
+        was loaded and the unreadable files.
+
+    Raises:
+        InputError: fewer than 3 training songs or no test song left; and
+            what `load_lyrics_midi` raises.
+    """
+    from common.midi import load_summaries
+
+    data = load_lyrics_midi(data_dir)
+    print(
+        f"{len(data.train)} training songs (repeated rows dropped: {data.duplicates}), "
+        f"{len(data.test)} test songs, {len(data.midi_files)} MIDI files; songs without one: "
+        f"{[s.name for s in data.unmatched]}"
+    )
+    order = np.random.default_rng(seed).permutation(len(data.train))
+    train = [data.train[i] for i in order if data.train[i].midi][: train_songs or None]
+    test = [song for song in data.test if song.midi]
+    cache = paths.cache_dir("lyrics_midi", f"summaries-{data.archive_key}")
+    every = data.midi_files if not train_songs else [s.midi for s in train + test]
+    summaries = load_summaries(every, cache)
+    failed = {p.name: s for p, s in summaries.items() if isinstance(s, str)}
+    print(f"{len(summaries) - len(failed)} of {len(summaries)} MIDI files parsed; unreadable:")
+    print("\n".join(f"  {name}: {error}" for name, error in sorted(failed.items())) or "  none")
+    train = [song for song in train if not isinstance(summaries[song.midi], str)]
+    test = [song for song in test if not isinstance(summaries[song.midi], str)]
+    if len(test) == 0 or len(train) < 3:
+        raise InputError(
+            f"too few songs with a readable MIDI file: {len(train)} train, {len(test)} test"
+        )
+    held_out = max(1, round(validation_fraction * len(train)))
+    return train[held_out:], train[:held_out], test, summaries

@@ -6,9 +6,15 @@
   in the US), https://www.gutenberg.org/cache/epub/1041/pg1041.txt
 
 Files: `shakespeare/<corpus>.txt` in the data folder, else the download.
+
+For a character-level model: `make_vocabulary(text)` (the sorted distinct
+characters), `encode(text, vocabulary)` (int32 ids) and `make_dataset(ids,
+...)` (a `tf.data.Dataset` of (input ids, next-character ids) sequences).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from common.datasets.base import find_file
 from common.datasets.texts import strip_gutenberg
@@ -54,3 +60,66 @@ def load_shakespeare(corpus: str = "tiny_shakespeare", data_dir=None) -> str:
     if not text.strip():
         raise InputError(f"{path} is empty; replace it with a fresh copy")
     return strip_gutenberg(text) + "\n" if corpus == "sonnets" else text
+
+
+def make_vocabulary(text: str) -> list[str]:
+    """The sorted distinct characters of `text`; a character's id is its index.
+
+    Raises:
+        InputError: `text` is empty.
+    """
+    if not text:
+        raise InputError("the corpus is empty")
+    return sorted(set(text))
+
+
+def encode(text: str, vocabulary) -> np.ndarray:
+    """Character ids of `text` (indices into `vocabulary`), shape (len(text),), int32.
+
+    A `keras.layers.StringLookup` over `vocabulary` maps the characters.
+
+    Raises:
+        ValueError: `text` has a character that is not in `vocabulary`.
+    """
+    import keras
+    import tensorflow as tf
+
+    unknown = sorted(set(text) - set(vocabulary))
+    if unknown:
+        raise ValueError(f"characters not in the vocabulary: {unknown!r}")
+    if not text:
+        return np.zeros((0,), dtype=np.int32)
+    lookup = keras.layers.StringLookup(vocabulary=list(vocabulary), num_oov_indices=0)
+    ids = lookup(tf.strings.unicode_split(text, "UTF-8"))
+    return keras.ops.convert_to_numpy(ids).astype(np.int32)
+
+
+def split_input_target(chunk):
+    """A chunk of `n + 1` ids -> (its first n ids, its last n ids)."""
+    return chunk[:-1], chunk[1:]
+
+
+def make_dataset(ids: np.ndarray, sequence_length: int, batch_size: int, shuffle: bool, seed=0):
+    """Batches of (input ids, next-character ids), int32 (batch, sequence_length) each.
+
+    Chunks of `sequence_length + 1` ids are cut without overlap (the incomplete
+    last one is dropped), cached and prefetched; `shuffle` reshuffles them
+    every epoch, seeded by `seed`. Returns a `tf.data.Dataset`.
+
+    Raises:
+        InputError: `ids` is too short for one sequence.
+    """
+    import tensorflow as tf
+
+    from common.datasets.pipeline import PARALLEL_CALLS, prefetched
+
+    if len(ids) < sequence_length + 1:
+        raise InputError(
+            f"{len(ids)} characters are too few for one sequence of {sequence_length} + 1"
+        )
+    dataset = tf.data.Dataset.from_tensor_slices(ids)
+    dataset = dataset.batch(sequence_length + 1, drop_remainder=True)
+    dataset = dataset.map(split_input_target, num_parallel_calls=PARALLEL_CALLS).cache()
+    if shuffle:  # after cache(), so that every epoch gets a new order
+        dataset = dataset.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
+    return prefetched(dataset.batch(batch_size))

@@ -192,3 +192,15 @@ def load_squad_splits(
         f"{len({e.article for e in held_out})} held-out articles for evaluation"
     )
     return kept, held_out, description
+
+
+def sample_examples(examples, count: int, seed: int) -> list:
+    """A seeded random sample of `count` examples, in their original order.
+
+    `count` 0 (or at least the number of examples) returns them all, as a
+    new list. The same seed gives the same sample.
+    """
+    if not 0 < count < len(examples):
+        return list(examples)
+    chosen = np.random.default_rng(seed).choice(len(examples), count, replace=False)
+    return [examples[i] for i in sorted(chosen)]

@@ -178,3 +178,83 @@ def downscale(hr, scale: int = 2):
     if height < scale or width < scale:
         raise ValueError(f"image of {height}x{width} pixels is smaller than the scale {scale}")
     return tf.image.resize(hr, (height // scale, width // scale), method="bicubic", antialias=True)
+
+
+def load_pet_squares(count: int, size: int = 256) -> list[np.ndarray]:
+    """The first `count` Oxford-IIIT Pet training photos (tensorflow-datasets), as squares.
+
+    Oxford-IIIT Pet (Parkhi et al. 2012, CC BY-SA 4.0) needs a network. The
+    photos differ in size: a centred square of each is kept and resized to
+    `size` x `size` (`tf.image.resize`, bilinear, antialiased).
+
+    Returns:
+        uint8 (size, size, 3) images.
+
+    Raises:
+        DatasetNotFoundError: tensorflow-datasets could not load the set (offline).
+    """
+    import tensorflow as tf
+
+    try:
+        import tensorflow_datasets as tfds
+
+        dataset = tfds.load("oxford_iiit_pet", split="train", as_supervised=False)
+        images = [example["image"].numpy() for example in dataset.take(count)]
+    except Exception as error:  # offline, tfds raises several kinds of download errors
+        raise DatasetNotFoundError(
+            "Oxford-IIIT Pet could not be loaded through tensorflow-datasets "
+            f"({type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}); "
+            "it needs a network. Offline, use --train-data CBSD68."
+        ) from None
+    squares = []
+    for image in images:
+        side = min(image.shape[:2])
+        top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
+        square = tf.image.resize(
+            image[top : top + side, left : left + side], (size, size), antialias=True
+        )
+        squares.append(np.clip(np.round(square.numpy()), 0, 255).astype(np.uint8))
+    return squares
+
+
+def training_pairs(images: list[np.ndarray], scale: int) -> np.ndarray:
+    """Stack (bicubic input, HR) pairs of every image into one float32 array.
+
+    Each image is degraded as a whole (`make_lr`), so patches cut later carry
+    no border effects of the resize.
+
+    Args:
+        images: uint8 (h, w, 3) HR images of any sizes.
+        scale: the SR factor.
+
+    Returns:
+        float32 (n, height, width, 6) in [0, 1]: channels 0-2 the bicubic
+        input (`make_lr`), 3-5 the HR image; height and width are the
+        smallest over the (portrait ones turned to landscape) images, cropped
+        to a multiple of `scale`, every image cropped at its centre.
+    """
+    import tensorflow as tf
+
+    landscape = [np.rot90(image) if image.shape[0] > image.shape[1] else image for image in images]
+    height = min(image.shape[0] for image in landscape) // scale * scale
+    width = min(image.shape[1] for image in landscape) // scale * scale
+    pairs = []
+    for image in landscape:
+        hr, lr = make_lr(image, scale)
+        top, left = (
+            (hr.shape[0] - height) // 2 // scale * scale,
+            (hr.shape[1] - width) // 2 // scale * scale,
+        )
+        pair = tf.concat([lr, hr], axis=-1)[top : top + height, left : left + width]
+        pairs.append(pair.numpy())
+    return np.stack(pairs)
+
+
+def centre_crops(pairs: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The centred `size` x `size` crop of each `training_pairs` pair: (bicubic inputs, HR targets).
+
+    Both float32 (n, size, size, 3).
+    """
+    top, left = (pairs.shape[1] - size) // 2, (pairs.shape[2] - size) // 2
+    crops = pairs[:, top : top + size, left : left + size]
+    return crops[..., :3], crops[..., 3:]
