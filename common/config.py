@@ -310,8 +310,8 @@ def reject_bad_flags(namespace: Mapping[str, Any]) -> None:
     Called by every assignment's set-up cell with `globals()`, before `import
     keras`. Run as a program (`python assignments/x.py --epochs 0`), the
     script's flags are parsed against its `Config` built from the source
-    (`config_from_source`): a bad flag prints one line and exits 2, and
-    within a fraction of a second instead of after the 3-4 s TensorFlow import.
+    (`config_from_source`): a bad flag prints one line and exits 2 within a
+    fraction of a second, instead of after the 3-4 s TensorFlow import.
     Does nothing when the module is imported, in a notebook kernel, for
     `--help`, or when the Config cannot be built from the source alone; `main`
     parses the same flags again in every case.

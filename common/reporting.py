@@ -54,15 +54,21 @@ def bar_conditions(bar: Sequence) -> list[tuple[str, str, float]]:
             raise ValueError(
                 f"bad bar condition {condition!r}; use (metric, one of {sorted(OPERATORS)}, value)"
             )
-        if isinstance(condition[2], str) and not _REFERENCE.match(condition[2]):
-            raise ValueError(
-                f"bad bar reference {condition[2]!r}; use a number, 'metric' or 'metric + 5'"
-            )
+        if isinstance(condition[2], str):
+            _reference_parts(condition[2])  # raises ValueError when malformed
     return conditions
 
 
 # A condition's value may name a metric, with an offset: "first_k_f1 + 5".
 _REFERENCE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:([+-])\s*(\d+(?:\.\d*)?(?:e-?\d+)?))?\s*$")
+
+
+def _reference_parts(value: str) -> tuple[str, str | None, str | None]:
+    """(metric, sign, offset) of a reference such as "first_k_f1 + 5"; ValueError if malformed."""
+    match = _REFERENCE.match(value)
+    if not match:
+        raise ValueError(f"bad bar reference {value!r}; use a number, 'metric' or 'metric + 5'")
+    return match.groups()
 
 
 def reference_value(metrics: Mapping[str, float], value: float | str) -> float:
@@ -76,10 +82,7 @@ def reference_value(metrics: Mapping[str, float], value: float | str) -> float:
     """
     if not isinstance(value, str):
         return float(value)
-    match = _REFERENCE.match(value)
-    if not match:
-        raise ValueError(f"bad bar reference {value!r}; use a number, 'metric' or 'metric + 5'")
-    name, sign, offset = match.groups()
+    name, sign, offset = _reference_parts(value)
     base = float(metrics[name])
     if not sign:
         return base
