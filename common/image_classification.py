@@ -14,7 +14,7 @@ import numpy as np
 
 from common import plots
 from common.errors import InputError
-from common.reporting import markdown_table
+from common.reporting import accuracy_and_macro_f1, markdown_table
 
 
 def check_fractions(validation_fraction: float, test_fraction: float) -> None:
@@ -125,14 +125,9 @@ def scores(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 
     Returns {"accuracy": float, "macro_f1": float, "predictions": int (n,)}.
     """
-    from sklearn.metrics import accuracy_score, f1_score
-
     predictions = probabilities.argmax(axis=1)
-    return {
-        "accuracy": float(accuracy_score(labels, predictions)),
-        "macro_f1": float(f1_score(labels, predictions, average="macro")),
-        "predictions": predictions,
-    }
+    accuracy, macro_f1 = accuracy_and_macro_f1(labels, predictions)
+    return {"accuracy": accuracy, "macro_f1": macro_f1, "predictions": predictions}
 
 
 class Results:

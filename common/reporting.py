@@ -437,6 +437,15 @@ class Run:
         return record
 
 
+def accuracy_and_macro_f1(y_true: Sequence[int], predicted: Sequence[int]) -> tuple[float, float]:
+    """Accuracy and macro-averaged F1 (scikit-learn) of predicted class ids against y_true (n,)."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return float(accuracy_score(y_true, predicted)), float(
+        f1_score(y_true, predicted, average="macro")
+    )
+
+
 def classification_scores(
     y_true: Sequence[int],
     predictions: Mapping[str, tuple[Sequence[int], str]],
@@ -454,12 +463,9 @@ def classification_scores(
         ({"<key>_test_accuracy": ..., "<key>_test_macro_f1": ...} for every key,
         a Markdown table: model, setting, test accuracy, test macro-F1, 3 decimals).
     """
-    from sklearn.metrics import accuracy_score, f1_score
-
     metrics, rows = {}, []
     for key, (predicted, setting) in predictions.items():
-        accuracy = accuracy_score(y_true, predicted)
-        macro_f1 = f1_score(y_true, predicted, average="macro")
+        accuracy, macro_f1 = accuracy_and_macro_f1(y_true, predicted)
         metrics.update({f"{key}_test_accuracy": accuracy, f"{key}_test_macro_f1": macro_f1})
         row = {"model": names[key], "setting": setting, "test accuracy": accuracy}
         rows.append({**row, "test macro-F1": macro_f1})

@@ -7,6 +7,7 @@ import pytest
 from common.config import BaseConfig
 from common.reporting import (
     Run,
+    accuracy_and_macro_f1,
     atomic_write,
     bar_conditions,
     check_bar,
@@ -205,3 +206,10 @@ def test_quick_runs_log_epochs_but_keep_no_checkpoints(tmp_path):
     assert kinds(quick) == ["CSVLogger"]
     assert kinds(full) == ["BackupAndRestore", "CSVLogger"]
     assert isinstance(full.training_callbacks("m")[0], keras.callbacks.BackupAndRestore)
+
+
+def test_accuracy_and_macro_f1_by_hand():
+    # class 0: precision 1, recall 1/2 -> F1 2/3; class 1: precision 2/3, recall 1 -> F1 4/5
+    accuracy, macro_f1 = accuracy_and_macro_f1([0, 0, 1, 1], [0, 1, 1, 1])
+    assert accuracy == pytest.approx(0.75)
+    assert macro_f1 == pytest.approx((2 / 3 + 4 / 5) / 2)
