@@ -260,7 +260,10 @@ def test_model_perplexity_of_a_uniform_model_is_the_vocabulary_size():
 
 
 def test_step_function_reproduces_the_full_model():
-    model = lg.build_model(9, 4, 3, 5, 2, 0.0, None, np.zeros(3), np.full(3, 2.0))
+    model = lg.build_model(
+        9, 4, 3, 5, 2, 0.0, None, np.zeros(3), np.full(3, 2.0), melody_dropout=0.5
+    )  # dropout is off at inference: the step function matches the model
+    assert model.get_layer("melody_dropout").rate == 0.5
     ids = np.array([[2, 5, 7, 1]], dtype=np.int32)
     melody = np.random.default_rng(0).normal(size=(1, 4, 3)).astype("float32")
     full = keras.ops.convert_to_numpy(model({"word_ids": ids, "melody": melody}))[0]
@@ -271,6 +274,8 @@ def test_step_function_reproduces_the_full_model():
         lg.build_model(0)
     with pytest.raises(ValueError):
         lg.build_model(9, 4, 0, 5, 2, 0.0, np.zeros((8, 4)))
+    with pytest.raises(ValueError, match="dropout"):
+        lg.build_model(9, 4, 3, 5, 2, 0.0, melody_dropout=1.0)
 
 
 def test_unigram_and_bigram_perplexity_on_a_toy_corpus():
