@@ -91,8 +91,8 @@ from common.textgen import NGramModel, generate, make_sequences, model_perplexit
 # loss (4.719 nats after 12 epochs; 0.2 and 2e-3 reached 4.743 after 29).
 # Dropout 0.5 on the melody features keeps song-level features from acting
 # as a song fingerprint (see the discussion). Quick mode uses 80 training
-# songs (the MIDI files of the others are not
-# parsed), 96 units, dropout 0.2 and 5 epochs.
+# songs (the MIDI files of the others are not parsed), 96 units, dropout 0.2
+# and 5 epochs.
 
 
 # %%
