@@ -538,13 +538,14 @@ if __name__ == "__main__":
 #
 # | mode | FCN 3072-100-20-10 | FCN 3072-512-256-10 | CNN |
 # |------|--------------------|---------------------|-----|
-# | quick | 0.409 (6 epochs) | 0.436 (6 epochs) | 0.587 (3 epochs) |
+# | quick | 0.409 (6 epochs) | 0.440 (6 epochs) | 0.582 (3 epochs) |
 # | full, CNN cut to 3 epochs | 0.494 (40 epochs) | 0.551 (40 epochs) | 0.705 (3 epochs) |
 # | full, CNN only, 8 epochs | | | 0.805 (8 epochs) |
 # | **full (default)** | 0.494 (40 epochs) | **0.551** (40 epochs) | **0.856** (30 epochs) |
 #
 # Validation accuracy: 8-epoch CNN 0.813 (training 0.775), default CNN 0.861.
-# Wall time (CPU user+sys): quick 60.7 s idle (105 s shared; 72 s CPU); full
+# Wall time (CPU user+sys): quick 90.3 s on a quiet machine on 2026-12-01
+# (`benchmarks/quick_times.md`; 60.7 s on a faster CPU on 2026-11-22); full
 # with the CNN cut to 3 epochs 1,578 s (966 s); the CNN alone for 8 epochs
 # 1,546 s of training (1,311 s); full (default) 102 min wall, shared with a
 # second training throughout (98 CPU-min): CNN 5,422 s, FCNs 190 s + 503 s.

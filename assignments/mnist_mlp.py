@@ -514,7 +514,8 @@ if __name__ == "__main__":
 # | batch_norm_l2 | **0.9200** | **0.9553** | **0.9564** | 36 / 44 | 173 (3.9) |
 #
 # Best row (on validation accuracy) in both modes: batch_norm_l2. Whole
-# command: quick 187 s wall, 63 CPU s (12,000 / 3,000 images, at most 10
+# command: quick 66.8 s wall on a quiet machine (`benchmarks/quick_times.md`,
+# 2026-12-01; 187 s shared), 63 CPU s (12,000 / 3,000 images, at most 10
 # epochs, patience 3); full 1,200 s wall, 546 CPU s (48,000 / 12,000 images,
 # at most 100 epochs, patience 8). With the machine shared (load average 9-15
 # on 2 cores), wall times and per-row seconds are inflated and noisy (batch 32
