@@ -76,7 +76,6 @@ reject_bad_flags(globals())  # a bad flag stops here, before TensorFlow loads
 
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import numpy as np
@@ -262,13 +261,6 @@ def evaluate_retrieval(config: Config, run: Run, chapters, encoder, questions, s
 # the model itself knows. Generation is greedy, through keras-hub. The
 # answer is the reply's first line (with the next one when the first ends
 # in a colon), without an "The answer is:" opening.
-#
-# Loading SmolLM2 and tracing its generation loop (the first `generate`
-# call) take about 40 s, mostly on one core, while embedding the chunks
-# keeps both cores busy for as long: `load_language_model` runs in a
-# background thread during retrieval, which takes about that much off the
-# run's wall time. (Keras keeps its dtype policy per thread, so the thread
-# sets the run's policy first.)
 
 
 # %%
@@ -282,15 +274,6 @@ CLOSED_BOOK_SYSTEM = (
     'answer of a few words. If you do not know, reply "I don\'t know".'
 )
 OPENING = re.compile(r"^(the )?answer( to (this|the) question)?( is)?\s*:\s*", re.I)
-
-
-def load_language_model(name: str, dtype_policy) -> tuple:
-    """Load causal LM `name` (`common.pretrained`), trace its generation loop: (lm, seconds)."""
-    keras.config.set_dtype_policy(dtype_policy)
-    started = time.perf_counter()
-    lm = pretrained.causal_lm(name)
-    lm.generate(lm.chat_prompt("Hello"), max_new_tokens=2)  # the first call traces
-    return lm, time.perf_counter() - started
 
 
 def build_prompt(lm, question: str, passages: list[str], prompt: str) -> str:
@@ -363,7 +346,9 @@ def evaluate_answers(
     ]
     systems += [(f"rag_k{depth}_{p}", depth, p) for p in config.prompts[1:]]
     records = [{"question": t, "gold": g} for t, g in zip(texts, golds)]
-    rows, metrics = [], {}
+    started = time.perf_counter()  # the first call traces keras-hub's generation loop
+    lm.generate(lm.chat_prompt("Hello"), max_new_tokens=2)
+    rows, metrics = [], {"lm_warmup_seconds": time.perf_counter() - started}
     for name, k, prompt in systems:
         given = [ps[:k] for ps in passages]
         answers, speed = generate_answers(
@@ -480,14 +465,12 @@ def main(argv=None) -> dict:
     paragraphs = sum(len(c.paragraphs) for c in chapters)
     print(f"{len(chapters)} chapters, {paragraphs} paragraphs, {len(questions)} questions")
 
-    with ThreadPoolExecutor(max_workers=1) as background:  # the LM loads meanwhile
-        loading = background.submit(load_language_model, config.lm, keras.config.dtype_policy())
-        encoder = pretrained.text_encoder(config.encoder)
-        rows, metrics, curves, retriever, vectors = evaluate_retrieval(
-            config, run, chapters, encoder, questions, spans
-        )
-        lm, metrics["lm_load_seconds"] = loading.result()
+    encoder = pretrained.text_encoder(config.encoder)
+    rows, metrics, curves, retriever, vectors = evaluate_retrieval(
+        config, run, chapters, encoder, questions, spans
+    )
     asked = select(list(range(len(questions))), config.generation_questions, config.seed + 1)
+    lm = pretrained.causal_lm(config.lm)
     answer_rows, answer_metrics, records = evaluate_answers(
         config, lm, encoder, retriever, [questions[i] for i in asked], vectors[asked]
     )

@@ -7,9 +7,7 @@ generation, and bad input from the command line (exit code 2, one line).
 
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 
-import keras
 import numpy as np
 import pytest
 from test_cli import error_lines, run
@@ -392,21 +390,6 @@ def test_prompts_and_generation():
     assert lm.calls == [("ccc", 5), ("a", 5), ("bb", 5)]
     assert speed["tokens"] == sum(len(f"\n  {p}  \nsecond line") for p in ("ccc", "a", "bb"))
     assert speed["tokens_per_second"] > 0
-
-
-def test_load_language_model_in_a_thread_takes_the_runs_policy_and_traces_once(monkeypatch):
-    lm = FakeLM()
-    monkeypatch.setattr(rag.pretrained, "causal_lm", lambda name: lm)
-
-    def load():  # as main() does: in a background thread, with the run's dtype policy
-        loaded = rag.load_language_model("smollm2", keras.DTypePolicy("mixed_float16"))
-        return loaded, keras.config.dtype_policy().name
-
-    with ThreadPoolExecutor(max_workers=1) as background:
-        (loaded, seconds), policy = background.submit(load).result()
-    assert loaded is lm and seconds >= 0 and policy == "mixed_float16"
-    assert keras.config.dtype_policy().name == "float32"  # the main thread's is untouched
-    assert len(lm.calls) == 1 and lm.calls[0][1] == 2  # one short call traces generation
 
 
 def test_answer_of_takes_the_first_line_without_its_opening():
