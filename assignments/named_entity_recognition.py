@@ -84,7 +84,8 @@ from common.reporting import Run, markdown_table
 # ## Configuration
 #
 # The full run fine-tunes on every CoNLL-2003 and WikiANN training sentence
-# for 3 epochs each (batch 32, peak learning rate 5e-5, 10% warm-up); `--quick`
+# for 3 epochs each (batch 32, peak learning rate 5e-5, 10% warm-up), except
+# the diagnostic (d), which sees the first 5,000 WikiANN sentences; `--quick`
 # takes subsets and 1 epoch. Sequence lengths come from the data.
 
 
@@ -107,7 +108,7 @@ class Config(BaseConfig):
         20000, "WikiANN training sentences (0: all 20,000)", minimum=0, maximum=20000
     )
     continued_train_sentences: int = field(
-        0, "WikiANN sentences for (d) (0: as many as for (e))", minimum=0, maximum=20000
+        5000, "WikiANN sentences for (d) (0: as many as for (e))", minimum=0, maximum=20000
     )
     train_token_embeddings: bool = field(False, "fine-tune the 30,522 x 384 token embeddings too")
     validation_sentences: int = field(0, "sentences per validation set (0: all)", minimum=0)

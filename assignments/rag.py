@@ -216,13 +216,14 @@ def evaluate_retrieval(config: Config, run: Run, chapters, encoder, questions, s
     """Score sizes x retrievers: (rows, metrics, curves, answers' Retriever, question vectors)."""
     count_tokens = wordpiece_counter(encoder.tokenizer)
     texts = [q["question"] for q in questions]
-    question_vectors = embed_texts(encoder, texts, 64)
+    question_vectors = embed_texts(encoder, texts, 64, cache=True)
     rows, metrics, curves, kept = [], {}, {}, None
     for size in config.chunk_sizes:
         started = time.perf_counter()
         chunks = split_chapters(chapters, size, config.chunk_overlap, count_tokens)
         indexed = [c.indexed_text for c in chunks]
-        vectors = embed_texts(encoder, indexed, min(512, max(map(count_tokens, indexed)) + 2))
+        length = min(512, max(map(count_tokens, indexed)) + 2)
+        vectors = embed_texts(encoder, indexed, length, cache=True)  # cached: the book is fixed
         folder = run.path(f"index_{size}.faiss").parent  # the run folder, opened
         run.files += [p.name for p in save_index(folder, str(size), chunks, vectors)]
         retriever = Retriever(*load_index(run.directory, str(size)), config.rrf_k)

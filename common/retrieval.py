@@ -9,8 +9,9 @@
   each chapter at paragraph breaks, then sentence ends, then clause breaks
   and words, into chunks of at most `chunk_size` tokens that overlap by up
   to `chunk_overlap` tokens; chunks never cross a chapter.
-- `embed_texts(encoder, texts, sequence_length)`: mean-pooled, L2-normalised
-  embeddings (sentence-transformers' recipe) from a `common.pretrained.TextEncoder`.
+- `embed_texts(encoder, texts, sequence_length, cache)`: mean-pooled, L2-normalised
+  embeddings (sentence-transformers' recipe) from a `common.pretrained.TextEncoder`,
+  optionally kept in the cache folder (`<cache>/embeddings/`).
 - `save_index` / `load_index`: a FAISS `IndexFlatIP` (inner product = cosine
   of unit vectors) with its chunks as JSON, written atomically.
 - `load_questions(path)`: a validated question set, a JSON list of
@@ -148,20 +149,38 @@ def split_chapters(
     return chunks
 
 
-def embed_texts(encoder, texts: Sequence[str], sequence_length: int = 256) -> np.ndarray:
+def embed_texts(
+    encoder, texts: Sequence[str], sequence_length: int = 256, cache: bool = False
+) -> np.ndarray:
     """Sentence embeddings: float32 `(len(texts), encoder.dimension)`, unit L2 norm.
 
     Mean pooling over the non-padding token states of `encoder.backbone`, then
     L2 normalisation, with the texts packed to `sequence_length` tokens
     ([CLS] and [SEP] included; longer texts are truncated). A packer length
     fitted to the texts avoids paying for padding.
+
+    With `cache=True` the vectors are kept in
+    `<cache>/embeddings/<sha256>.npy`, keyed by the encoder's name,
+    `sequence_length`, the Keras dtype policy and the texts, and a later
+    call with the same key reads them instead of running the encoder (the
+    chunks of a book are the same on every run). Raises `InputError` when the
+    cache folder cannot be created.
     """
     import keras
-    import keras_hub
 
     texts = list(texts)
     if not texts:
         return np.zeros((0, encoder.dimension), dtype="float32")
+    path = _embedding_cache_path(encoder, texts, sequence_length) if cache else None
+    if path is not None and path.exists():
+        try:
+            vectors = np.load(path)
+        except (OSError, ValueError):  # a damaged file: computed again and replaced
+            vectors = None
+        if vectors is not None and vectors.shape == (len(texts), encoder.dimension):
+            return vectors
+    import keras_hub
+
     preprocessor = keras_hub.models.BertTextEmbedderPreprocessor(
         encoder.tokenizer, sequence_length=sequence_length
     )
@@ -169,7 +188,26 @@ def embed_texts(encoder, texts: Sequence[str], sequence_length: int = 256) -> np
         encoder.backbone, preprocessor, pooling_mode="mean", normalize=True
     )
     vectors = embedder.predict(texts, batch_size=32, verbose=0)
-    return np.asarray(keras.ops.convert_to_numpy(vectors), dtype="float32")
+    vectors = np.asarray(keras.ops.convert_to_numpy(vectors), dtype="float32")
+    if path is not None:
+        with atomic_path(path, suffix=".npy") as temporary:
+            np.save(temporary, vectors)
+    return vectors
+
+
+def _embedding_cache_path(encoder, texts: list[str], sequence_length: int) -> Path:
+    """`<cache>/embeddings/<sha256 of encoder, length, dtype policy and texts>.npy`."""
+    import hashlib
+
+    import keras
+
+    from common.paths import cache_dir
+
+    digest = hashlib.sha256()
+    policy = keras.config.dtype_policy().name
+    for part in (encoder.name, str(sequence_length), policy, *texts):
+        digest.update(part.encode("utf-8") + b"\0")
+    return cache_dir("embeddings") / f"{digest.hexdigest()}.npy"
 
 
 def _index_paths(directory: Path, name: str) -> tuple[Path, Path]:

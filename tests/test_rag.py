@@ -458,3 +458,34 @@ def test_hit_curves_figure_has_one_panel_per_chunk_size():
     curves = {(64, "bm25"): [0.5, 1.0], (64, "dense"): [0.0, 0.5], (128, "bm25"): [1.0, 1.0]}
     figure = hit_curves_figure(curves, 2, "test")
     assert len(figure.axes) == 2 and len(figure.axes[0].lines) == 2
+
+
+def test_embed_texts_cache_is_reused_and_keyed_by_texts(empty_cache, monkeypatch):
+    """A cached call reads `<cache>/embeddings/*.npy` instead of running the encoder."""
+    import keras_hub
+    from conftest import tiny_bert_backbone
+
+    from common.retrieval import embed_texts
+
+    words = "pooh went to see rabbit . eeyore lost his tail".split()
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokenizer = keras_hub.models.BertTokenizer([*special, *words])
+    encoder = pretrained.TextEncoder("tiny", tiny_bert_backbone(), tokenizer, None, None)
+    chunks = ["Pooh went to see Rabbit.", "Eeyore lost his tail."]
+    first = embed_texts(encoder, chunks, 16, cache=True)
+    assert first.shape == (2, 8) and first.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1, rtol=1e-5)
+    assert len(list((empty_cache / "embeddings").glob("*.npy"))) == 1
+    assert not list((empty_cache / "embeddings").glob(".*"))  # no temporary file left
+
+    def no_encoder(*args, **kwargs):
+        raise RuntimeError("the encoder ran")
+
+    monkeypatch.setattr(keras_hub.models, "BertTextEmbedder", no_encoder)
+    np.testing.assert_array_equal(embed_texts(encoder, chunks, 16, cache=True), first)
+    with pytest.raises(RuntimeError):  # other texts, other key: the encoder runs
+        embed_texts(encoder, chunks[:1], 16, cache=True)
+    with pytest.raises(RuntimeError):  # another sequence length is another key
+        embed_texts(encoder, chunks, 32, cache=True)
+    with pytest.raises(RuntimeError):  # no cache asked for
+        embed_texts(encoder, chunks, 16)
