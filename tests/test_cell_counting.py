@@ -102,6 +102,26 @@ def test_augment_applies_the_same_transform_to_image_and_density():
         np.testing.assert_allclose(cropped_density.numpy(), cropped_image.numpy()[..., :1] * 2.0)
 
 
+def test_crop_of_parts_equals_tf_image_crop_of_the_stack():
+    """Cutting image and density separately draws the offsets of stateless_random_crop."""
+    import tensorflow as tf
+
+    from common.datasets.pipeline import random_crop_flip_rotate
+
+    rng = np.random.default_rng(2)
+    image, density = rng.random((20, 24, 3), "float32"), rng.random((20, 24, 1), "float32")
+    stacked = tf.concat([image, density], axis=-1)
+    for seed in range(6):
+        seed = tf.constant([seed, 7], tf.int64)
+        first = tf.random.experimental.stateless_split(seed, 4)[0]
+        crop = tf.image.stateless_random_crop(stacked, (8, 8, 4), first)
+        expected = random_crop_flip_rotate(crop, 8, seed)  # an 8 x 8 crop of 8 x 8: no shift
+        got = random_crop_flip_rotate((tf.constant(image), tf.constant(density)), 8, seed)
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    with pytest.raises(tf.errors.InvalidArgumentError, match="larger than the image"):
+        random_crop_flip_rotate(tf.constant(image), 21, tf.constant([0, 0], tf.int64))
+
+
 def test_training_crops_are_the_same_for_a_seed_and_new_every_epoch():
     config = cell_counting.Config(crop_size=8, crops_per_image=2, batch_size=3)
     rng = np.random.default_rng(0)

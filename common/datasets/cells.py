@@ -175,9 +175,9 @@ def load_cells(data_dir=None, sigma: float = 2.0) -> tuple[np.ndarray, np.ndarra
 def augment(image, density, crop_size: int, seed):
     """A random `crop_size` crop, left-right / up-down flip and 90-degree rotation of both tensors.
 
-    The image and its density map are stacked as one 4-channel tensor first
-    (`common.datasets.pipeline.random_crop_flip_rotate`), so the two never
-    disagree.
+    The image and its density map are cut at the same offsets and turned as
+    one 4-channel tensor (`common.datasets.pipeline.random_crop_flip_rotate`),
+    so the two never disagree.
 
     Args:
         image: float32 (height, width, 3).
@@ -188,11 +188,10 @@ def augment(image, density, crop_size: int, seed):
     Returns:
         `(image, density)` of shapes (crop_size, crop_size, 3) and (crop_size, crop_size, 1).
     """
-    import tensorflow as tf
 
     from common.datasets.pipeline import random_crop_flip_rotate
 
-    stacked = random_crop_flip_rotate(tf.concat([image, density], axis=-1), crop_size, seed)
+    stacked = random_crop_flip_rotate((image, density), crop_size, seed)
     return stacked[..., :3], stacked[..., 3:]
 
 
