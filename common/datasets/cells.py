@@ -188,7 +188,6 @@ def augment(image, density, crop_size: int, seed):
     Returns:
         `(image, density)` of shapes (crop_size, crop_size, 3) and (crop_size, crop_size, 1).
     """
-
     from common.datasets.pipeline import random_crop_flip_rotate
 
     stacked = random_crop_flip_rotate((image, density), crop_size, seed)
