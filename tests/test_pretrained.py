@@ -412,3 +412,26 @@ def test_glove_conversion_is_cached_and_repaired(temporary_cache):
     with pytest.warns(UserWarning, match="converting them again"):
         again = pretrained.word_vectors()
     np.testing.assert_array_equal(first["frog"], again["frog"])
+
+
+def test_a_conversion_leaves_the_global_random_streams_as_it_found_them(tmp_path):
+    """A first run that converts trains like a later run that loads the cache."""
+    import random
+
+    from common.pretrained.base import load_converted
+
+    def convert(target):  # like building a throw-away Keras model: draws default seeds
+        random.randint(1, 10**9)
+        np.random.random()
+        target.write_text("converted")
+
+    random.seed(3)
+    np.random.seed(3)
+    assert load_converted(tmp_path / "model.txt", convert, lambda path: path.read_text()) == (
+        "converted"
+    )
+    after_converting = (random.random(), np.random.random())
+    random.seed(3)
+    np.random.seed(3)
+    load_converted(tmp_path / "model.txt", convert, lambda path: path.read_text())  # cached
+    assert (random.random(), np.random.random()) == after_converting

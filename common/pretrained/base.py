@@ -119,9 +119,15 @@ def load_converted(
 
     Returns:
       What `load` returns.
+
+    A conversion leaves Python's and NumPy's global random states as it found
+    them (`preserved_random_state`): building a model to convert draws
+    Keras's default initializer seeds from Python's `random`, so a first run
+    that converts would otherwise train differently from every later run.
     """
     if not (target / marker if marker else target).exists():
-        convert(target)
+        with preserved_random_state():
+            convert(target)
     try:
         return load(target)
     except Exception as error:
@@ -132,8 +138,29 @@ def load_converted(
                 stacklevel=3,
             )
         remove_cache(target)
-        convert(target)
+        with preserved_random_state():
+            convert(target)
         return load(target)
+
+
+@contextlib.contextmanager
+def preserved_random_state():
+    """Restore Python's `random` and NumPy's global random states on exit.
+
+    Keras draws the seed of every unseeded initializer from Python's
+    `random` (`keras.random.make_default_seed`), so building a throw-away
+    model advances the stream that `keras.utils.set_random_seed` fixed.
+    """
+    import random
+
+    import numpy as np
+
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 def package_folder(module: str, pip_name: str, offline_name: str) -> Path:
