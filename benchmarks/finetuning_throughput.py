@@ -27,7 +27,7 @@ import keras  # noqa: E402
 
 from common import finetuning  # noqa: E402
 from common.datasets import load_wikiann  # noqa: E402
-from common.reporting import markdown_table  # noqa: E402
+from common.reporting import markdown_table, write_keeping_notes  # noqa: E402
 
 
 def measure(encoder, sentences, length, batch_size, steps, jit, frozen=False):
@@ -118,11 +118,10 @@ def main() -> int:
             "",
         ]
     )
-    target = ROOT / "benchmarks" / "finetuning_throughput.md"
-    kept = "\n## Question answering"  # the hand-written sections that follow survive a re-run
-    if target.is_file() and kept in target.read_text():
-        text += kept + target.read_text().split(kept, 1)[1]
-    target.write_text(text)
+    # The hand-written QA section and the ones after it survive a re-run.
+    write_keeping_notes(
+        ROOT / "benchmarks" / "finetuning_throughput.md", text, "## Question answering"
+    )
     print(text)
     return 0
 

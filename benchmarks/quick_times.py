@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BUDGET_SECONDS = 90
 
-from common.reporting import cpu_model, markdown_table  # noqa: E402
+from common.reporting import cpu_model, markdown_table, write_keeping_notes  # noqa: E402
 
 
 def main() -> int:
@@ -59,11 +59,7 @@ def main() -> int:
         markdown_table(rows),
     ]
     table = "\n".join(lines) + "\n"
-    target = ROOT / "benchmarks" / "quick_times.md"
-    notes = "\n## Earlier measurements"  # a hand-written section survives a re-run
-    if target.is_file() and notes in target.read_text():
-        table += notes + target.read_text().split(notes, 1)[1]
-    target.write_text(table)
+    write_keeping_notes(ROOT / "benchmarks" / "quick_times.md", table, "## Earlier measurements")
     print(table)
     return 0 if all(r["seconds"] < BUDGET_SECONDS and r["status"] == "pass" for r in results) else 1
 

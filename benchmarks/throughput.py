@@ -44,7 +44,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common.reporting import cpu_model, markdown_table  # noqa: E402
+from common.reporting import cpu_model, markdown_table, write_keeping_notes  # noqa: E402
 from run_all import built_assignments  # noqa: E402
 
 # The model whose `fit` is measured, by a part of its name, where the first
@@ -216,11 +216,7 @@ def main() -> int:
         "Ratio to autotuned: the project's tf.data pipeline against itself with tf.data's "
         "default autotuning (the same augmentation work per step).\n"
     )
-    target = ROOT / "benchmarks" / "throughput.md"
-    notes = "\n## Reading the table"  # a hand-written section survives a re-run
-    if target.is_file() and notes in target.read_text():
-        text += notes + target.read_text().split(notes, 1)[1]
-    target.write_text(text)
+    write_keeping_notes(ROOT / "benchmarks" / "throughput.md", text, "## Reading the table")
     print(text)
     return 0
 

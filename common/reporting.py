@@ -136,6 +136,22 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], floatfmt: str = ".4g") -> 
     return frame.to_markdown(index=False, floatfmt=floatfmt, missingval="")
 
 
+def write_keeping_notes(path: str | os.PathLike, text: str, heading: str) -> Path:
+    """Write a regenerated report to `path`, keeping the old file's hand-written notes.
+
+    Benchmarks rewrite their tables on every run; whatever the old file has
+    from the line `heading` on (e.g. "## Reading the table", notes written by
+    hand) is appended to `text`, so a re-run keeps them. Written atomically;
+    returns the path.
+    """
+    path = Path(path)
+    marker = "\n" + heading
+    old = path.read_text() if path.is_file() else ""
+    if marker in old:
+        text += marker + old.split(marker, 1)[1]
+    return atomic_write(path, text)
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the libraries a result depends on (those already imported)."""
     versions = {"python": platform.python_version()}

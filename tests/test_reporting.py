@@ -13,6 +13,7 @@ from common.reporting import (
     check_bar,
     markdown_table,
     reference_value,
+    write_keeping_notes,
 )
 
 
@@ -213,3 +214,13 @@ def test_accuracy_and_macro_f1_by_hand():
     accuracy, macro_f1 = accuracy_and_macro_f1([0, 0, 1, 1], [0, 1, 1, 1])
     assert accuracy == pytest.approx(0.75)
     assert macro_f1 == pytest.approx((2 / 3 + 4 / 5) / 2)
+
+
+def test_write_keeping_notes_keeps_the_hand_written_section(tmp_path):
+    report = tmp_path / "bench.md"
+    write_keeping_notes(report, "# Table\n\n| a |\n", "## Notes")  # no old file: the table
+    assert report.read_text() == "# Table\n\n| a |\n"
+    report.write_text("# Table\n\n| old |\n\n## Notes\n\nwritten by hand\n")
+    write_keeping_notes(report, "# Table\n\n| new |\n", "## Notes")
+    assert report.read_text() == "# Table\n\n| new |\n\n## Notes\n\nwritten by hand\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.md"]  # no temporary file left
