@@ -93,7 +93,7 @@ from common.reporting import Run, markdown_table
 @dataclass
 class Config(BaseConfig):
     encoder: str = field("all-minilm-l6-v2", "encoder (offline) or a keras-hub BERT preset")
-    epochs: int = field(3, "epochs of each fine-tuning", minimum=1)
+    epochs: int = field(5, "epochs of each fine-tuning", minimum=1)
     batch_size: int = field(32, "sentences per batch", minimum=1)
     learning_rate: float = field(1e-4, "AdamW peak learning rate", minimum=1e-7, maximum=1e-2)
     warmup_fraction: float = field(0.1, "share of steps warming up", minimum=0, maximum=0.5)
@@ -110,7 +110,7 @@ class Config(BaseConfig):
     continued_train_sentences: int = field(
         5000, "WikiANN sentences for (d) (0: as many as for (e))", minimum=0, maximum=20000
     )
-    train_token_embeddings: bool = field(False, "fine-tune the 30,522 x 384 token embeddings too")
+    train_token_embeddings: bool = field(True, "fine-tune the 30,522 x 384 token embeddings too")
     validation_sentences: int = field(0, "sentences per validation set (0: all)", minimum=0)
     test_sentences: int = field(0, "sentences per test set (0: all)", minimum=0)
     error_examples: int = field(10, "test errors saved per kind", minimum=0)
@@ -121,6 +121,7 @@ QUICK_OVERRIDES = {
     "epochs": 1,
     "batch_size": 8,
     "learning_rate": 3e-4,
+    "train_token_embeddings": False,  # quick mode keeps the token table frozen
     "conll_train_sentences": 300,
     "wikiann_train_sentences": 600,
     "continued_train_sentences": 200,
@@ -154,9 +155,11 @@ BY_NAME = tuple("O" if label.endswith("MISC") else label for label in CONLL_LABE
 #
 # Words and IOB2 tags per sentence (quick mode: a seeded subset). The sequence
 # length is a percentile of the training sentences' token counts ([CLS] and
-# [SEP] included) rounded up to a multiple of 8; cut words count as O. A
-# word's label goes on its first subtoken ("Kofi" -> `ko ##fi`: on `ko`); a
-# 0/1 sample weight keeps the rest, [CLS], [SEP] and padding out of the loss.
+# [SEP] included) rounded up to a multiple of 8: training rows are cut there
+# (their cut words are not trained on), validation and test rows are kept
+# whole, so every word is scored. A word's label goes on its first subtoken
+# ("Kofi" -> `ko ##fi`: on `ko`); a 0/1 sample weight keeps the rest, [CLS],
+# [SEP] and padding out of the loss.
 
 
 # %%
@@ -195,13 +198,21 @@ def sequence_lengths(config: Config, tokenizer, data: dict, run: Run) -> dict:
 
 
 def encode(tokenizer, data: dict, lengths: dict) -> dict:
-    """Every split of `data` as `tokenize_words` arrays, tags as ids of its corpus' labels."""
+    """Every split of `data` as `tokenize_words` arrays, tags as ids of its corpus' labels.
+
+    Training rows are cut to the corpus' chosen length; validation and test
+    rows are kept whole (up to 512 tokens), so that every word is scored.
+    """
     batches = {}
     for name, (sentences, tags) in data.items():
-        corpus = name.split("_")[0]
+        corpus, split = name.split("_")
+        length = lengths[corpus]
+        if split != "train":
+            longest = int(finetuning.token_lengths(tokenizer, sentences).max(initial=0))
+            length = max(length, min(512, longest))
         index = {label: i for i, label in enumerate(CORPORA[corpus])}
         ids = [[index[tag] for tag in row] for row in tags]
-        batches[name] = finetuning.tokenize_words(tokenizer, sentences, lengths[corpus], ids)
+        batches[name] = finetuning.tokenize_words(tokenizer, sentences, length, ids)
     return batches
 
 
@@ -406,10 +417,14 @@ def wikiann_model(config: Config, encoder, weights, data, batches, metrics, hist
     )
     predicted = ner.decode(ids, batches["wikiann_test"], WIKIANN_LABELS)
     metrics.update(ner.entity_scores(data["wikiann_test"][1], predicted, "wikiann"))
-    export = make_model(config, backbone, len(WIKIANN_LABELS))  # uncompiled: no optimizer
-    run.save_model(export, "wikiann_ner.keras")
-    run.save_json("wikiann_ner.json", {"encoder": encoder.name, "labels": WIKIANN_LABELS})
+    save_for_prediction(run, model, encoder.name)
     return predicted
+
+
+def save_for_prediction(run: Run, model, encoder_name: str) -> None:
+    """wikiann_ner.keras (the trained model, no optimizer state) and its encoder and labels."""
+    run.save_model(keras.Model(model.input, model.output, name=model.name), "wikiann_ner.keras")
+    run.save_json("wikiann_ner.json", {"encoder": encoder_name, "labels": WIKIANN_LABELS})
 
 
 # %% [markdown]

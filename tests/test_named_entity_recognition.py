@@ -15,7 +15,9 @@ from test_cli import error_lines, run
 from assignments import named_entity_recognition as ner
 from common import finetuning
 from common import ner as ner_tools
+from common.config import BaseConfig
 from common.errors import InputError
+from common.reporting import Run
 
 
 def tiny_backbone():
@@ -59,6 +61,17 @@ def test_encode_and_decode_round_trip_on_first_subtokens(tokenizer):
     assert batch["labels"][0, :11].tolist() == [0, 1, 0, 2, 0, 0, 0, 5, 0, 0, 0]
     assert batch["sample_weight"][0, :11].tolist() == [0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0]
     assert ner_tools.decode(batch["labels"], batch, ner.WIKIANN_LABELS) == data[1]
+
+
+def test_training_rows_are_cut_but_test_rows_are_scored_whole(tokenizer):
+    words = ["Kofi", "Annan", "spoke", "in", "Accra", "."]  # 11 tokens with [CLS], [SEP]
+    tags = ["B-PER", "I-PER", "O", "O", "B-LOC", "O"]
+    data = {split: ([words], [tags]) for split in ("wikiann_train", "wikiann_test")}
+    batches = ner.encode(tokenizer, data, {"wikiann": 8})
+    train, test = batches["wikiann_train"], batches["wikiann_test"]
+    assert train["token_ids"].shape == (1, 8) and train["scored_words"].tolist() == [4]
+    assert test["token_ids"].shape == (1, 11) and test["scored_words"].tolist() == [6]
+    assert ner_tools.decode(test["labels"], test, ner.WIKIANN_LABELS) == [tags]
 
 
 # --------------------------------------------------------------------------
@@ -144,6 +157,22 @@ def test_split_words():
         "backed",
         "plan",
     ]
+
+
+def test_saved_model_keeps_the_trained_head(tmp_path, tokenizer):
+    model = ner.build_model(tiny_backbone(), len(ner.WIKIANN_LABELS))
+    head = model.get_layer("logits")
+    head.set_weights([np.full_like(w, 0.5) for w in head.get_weights()])  # "trained"
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    config = BaseConfig(quick=True, output_dir=str(tmp_path))
+    ner.save_for_prediction(Run("named_entity_recognition", config), model, "all-minilm-l6-v2")
+    batch = finetuning.tokenize_words(tokenizer, [["Kofi", "Annan", "spoke"]], 8)
+    saved = keras.saving.load_model(tmp_path / "wikiann_ner.keras")
+    np.testing.assert_allclose(
+        ner_tools.predict_ids(saved, batch), ner_tools.predict_ids(model, batch)
+    )
+    assert saved.get_layer("logits").get_weights()[1].tolist() == [0.5] * 7
+    assert getattr(saved, "optimizer", None) is None  # not saved
 
 
 def test_predict_with_a_saved_model(tmp_path, tokenizer):
