@@ -111,6 +111,9 @@ class Config(BaseConfig):
         5000, "WikiANN sentences for (d) (0: as many as for (e))", minimum=0, maximum=20000
     )
     train_token_embeddings: bool = field(True, "fine-tune the 30,522 x 384 token embeddings too")
+    case_features: bool = field(
+        False, "give the uncased encoder each word's case (Title, UPPER...) as its segment id"
+    )
     validation_sentences: int = field(0, "sentences per validation set (0: all)", minimum=0)
     test_sentences: int = field(0, "sentences per test set (0: all)", minimum=0)
     error_examples: int = field(10, "test errors saved per kind", minimum=0)
@@ -160,6 +163,12 @@ BY_NAME = tuple("O" if label.endswith("MISC") else label for label in CONLL_LABE
 # whole, so every word is scored. A word's label goes on its first subtoken
 # ("Kofi" -> `ko ##fi`: on `ko`); a 0/1 sample weight keeps the rest, [CLS],
 # [SEP] and padding out of the loss.
+#
+# MiniLM lowercases every word. With `--case-features` each token's segment
+# id (unused by a one-sentence task) carries its word's shape instead,
+# `ner.CASE_SHAPES`: lower, Title, UPPER, mIxed, no letter;
+# `ner.with_case_segments` gives the encoder 6 segment embeddings, all
+# starting as its segment 0, so capitals reach the first layer again.
 
 
 # %%
@@ -197,11 +206,12 @@ def sequence_lengths(config: Config, tokenizer, data: dict, run: Run) -> dict:
     return chosen
 
 
-def encode(tokenizer, data: dict, lengths: dict) -> dict:
+def encode(tokenizer, data: dict, lengths: dict, case_features: bool = False) -> dict:
     """Every split of `data` as `tokenize_words` arrays, tags as ids of its corpus' labels.
 
     Training rows are cut to the corpus' chosen length; validation and test
     rows are kept whole (up to 512 tokens), so that every word is scored.
+    With `case_features` the segment ids carry each word's shape (`ner.word_case`).
     """
     batches = {}
     for name, (sentences, tags) in data.items():
@@ -213,6 +223,8 @@ def encode(tokenizer, data: dict, lengths: dict) -> dict:
         index = {label: i for i, label in enumerate(CORPORA[corpus])}
         ids = [[index[tag] for tag in row] for row in tags]
         batches[name] = finetuning.tokenize_words(tokenizer, sentences, length, ids)
+        if case_features:
+            batches[name]["segment_ids"] = ner.case_segment_ids(batches[name], sentences)
     return batches
 
 
@@ -417,14 +429,15 @@ def wikiann_model(config: Config, encoder, weights, data, batches, metrics, hist
     )
     predicted = ner.decode(ids, batches["wikiann_test"], WIKIANN_LABELS)
     metrics.update(ner.entity_scores(data["wikiann_test"][1], predicted, "wikiann"))
-    save_for_prediction(run, model, encoder.name)
+    save_for_prediction(run, model, encoder.name, config.case_features)
     return predicted
 
 
-def save_for_prediction(run: Run, model, encoder_name: str) -> None:
-    """wikiann_ner.keras (the trained model, no optimizer state) and its encoder and labels."""
+def save_for_prediction(run: Run, model, encoder_name: str, case_features: bool) -> None:
+    """wikiann_ner.keras (the trained model, no optimizer state) and how to feed it (.json)."""
     run.save_model(keras.Model(model.input, model.output, name=model.name), "wikiann_ner.keras")
-    run.save_json("wikiann_ner.json", {"encoder": encoder_name, "labels": WIKIANN_LABELS})
+    info = {"encoder": encoder_name, "labels": WIKIANN_LABELS, "case_features": case_features}
+    run.save_json("wikiann_ner.json", info)
 
 
 # %% [markdown]
@@ -491,7 +504,8 @@ def predict_entities(text: str, output_dir: str | None) -> list:
     info = json.loads(info_path.read_text()) if info_path.is_file() else {}
     tokenizer = finetuning.tokenizer_for(info.get("encoder", finetuning.DEFAULT_ENCODER))
     model = keras.saving.load_model(path)
-    return ner.tag_text(model, tokenizer, text, info.get("labels", WIKIANN_LABELS))
+    labels, case_features = info.get("labels", WIKIANN_LABELS), info.get("case_features", False)
+    return ner.tag_text(model, tokenizer, text, labels, case_features)
 
 
 # %% [markdown]
@@ -513,8 +527,10 @@ def main(argv=None) -> dict:
     run = Run("named_entity_recognition", config)
     data = load_data(config)
     encoder = finetuning.load_encoder(config.encoder)
+    if config.case_features:  # segment ids 0-5: the word shapes of ner.CASE_SHAPES
+        encoder.backbone = ner.with_case_segments(encoder.backbone)
     lengths = sequence_lengths(config, encoder.tokenizer, data, run)
-    batches = encode(encoder.tokenizer, data, lengths)
+    batches = encode(encoder.tokenizer, data, lengths, config.case_features)
     metrics = {"conll_length": lengths["conll"], "wikiann_length": lengths["wikiann"]}
     histories = {}
 

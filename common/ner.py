@@ -24,6 +24,8 @@ from common import finetuning
 from common.errors import InputError
 
 __all__ = [
+    "CASE_SHAPES",
+    "case_segment_ids",
     "decode",
     "entity_scores",
     "error_examples",
@@ -32,9 +34,75 @@ __all__ = [
     "split_words",
     "tag_text",
     "type_confusion_figure",
+    "with_case_segments",
+    "word_case",
 ]
 
 _SCORES = (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score"))
+
+
+#: Word shapes an uncased encoder gets back as segment ids (`case_segment_ids`);
+#: 0 is [CLS], [SEP] and padding.
+CASE_SHAPES = ("special", "lower", "Title", "UPPER", "mIxed", "no letter")
+
+
+def word_case(word: str) -> int:
+    """The index of `word`'s shape in `CASE_SHAPES`.
+
+    "the" -> 1 (lower), "Kofi" and "A" -> 2 (Title), "UN" -> 3 (UPPER),
+    "iPhone" and "McDonald" -> 4 (mIxed), "1999" and "," -> 5 (no letter).
+    """
+    letters = [c for c in word if c.isalpha()]
+    if not letters:
+        return 5
+    if all(c.islower() for c in letters):
+        return 1
+    if letters[0].isupper() and all(c.islower() for c in letters[1:]):
+        return 2
+    return 3 if all(c.isupper() for c in letters) else 4
+
+
+def case_segment_ids(batch: dict, sentences: Sequence[Sequence[str]]) -> np.ndarray:
+    """Each token's word shape (`word_case`): int32 `(n, sequence_length)`, 0 off the words.
+
+    Args:
+      batch: the `finetuning.tokenize_words` result of `sentences` (its `word_ids`).
+      sentences: the n lists of words that were tokenised.
+    """
+    word_ids = batch["word_ids"]
+    shapes = np.zeros_like(word_ids)
+    for row, words in enumerate(sentences):
+        on_words = word_ids[row] >= 0
+        cases = np.array([word_case(word) for word in words] or [0], dtype=word_ids.dtype)
+        shapes[row, on_words] = cases[word_ids[row, on_words]]
+    return shapes
+
+
+def with_case_segments(backbone):
+    """A copy of a keras-hub `BertBackbone` with one segment embedding per `CASE_SHAPES` entry.
+
+    An uncased encoder never sees capitals; BERT adds a learned segment
+    embedding to every token's input embedding, and a single-sentence task
+    uses only segment 0. Here the segment id carries the word's shape: the
+    copy's 6 segment rows all start as the original's row 0, so it computes
+    exactly what the original does until fine-tuning tells the shapes apart.
+
+    Raises:
+      InputError: a backbone without segment ids (DistilBERT).
+    """
+    config = backbone.get_config()
+    if "num_segments" not in config:
+        raise InputError(f"{type(backbone).__name__} has no segment ids to carry word case")
+    config["num_segments"] = len(CASE_SHAPES)
+    copy = type(backbone).from_config(config)
+    weights = []
+    for new, old in zip(copy.weights, backbone.weights, strict=True):
+        value = np.asarray(old.numpy())
+        if tuple(new.shape) != value.shape:  # the segment table: repeat row 0
+            value = np.repeat(value[:1], new.shape[0], axis=0)
+        weights.append(value)
+    copy.set_weights(weights)
+    return copy
 
 
 def predict_ids(model, batch: dict) -> np.ndarray:
@@ -57,10 +125,14 @@ def decode(ids: np.ndarray, batch: dict, names: Sequence[str]) -> list[list[str]
     return [[names[i] for i in row] for row in finetuning.per_word(ids, batch, fill=0)]
 
 
-def tag_text(model, tokenizer, text: str, names: Sequence[str]) -> list[tuple[str, str]]:
+def tag_text(
+    model, tokenizer, text: str, names: Sequence[str], case_features: bool = False
+) -> list[tuple[str, str]]:
     """[(entity type, its words joined by spaces)] that a token classifier finds in `text`.
 
-    The text is split with `split_words` and tokenised whole (up to 512 tokens).
+    The text is split with `split_words` and tokenised whole (up to 512
+    tokens); with `case_features` the segment ids carry each word's shape
+    (`case_segment_ids`), as in training.
 
     Raises:
       InputError: `text` holds no word.
@@ -70,6 +142,8 @@ def tag_text(model, tokenizer, text: str, names: Sequence[str]) -> list[tuple[st
         raise InputError("--predict needs text with at least one word")
     length = min(512, int(finetuning.token_lengths(tokenizer, [words])[0]))
     batch = finetuning.tokenize_words(tokenizer, [words], max(length, 8))
+    if case_features:
+        batch["segment_ids"] = case_segment_ids(batch, [words])
     tags = decode(predict_ids(model, batch), batch, names)[0]
     return [(kind, " ".join(words[start : end + 1])) for kind, start, end in get_entities(tags)]
 

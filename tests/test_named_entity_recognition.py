@@ -74,6 +74,38 @@ def test_training_rows_are_cut_but_test_rows_are_scored_whole(tokenizer):
     assert ner_tools.decode(test["labels"], test, ner.WIKIANN_LABELS) == [tags]
 
 
+def test_word_shapes():
+    words = ["the", "Kofi", "A", "UN", "iPhone", "McDonald", "1999", ",", "Côte", "ÉTAT"]
+    assert [ner_tools.CASE_SHAPES[ner_tools.word_case(w)] for w in words] == [
+        "lower", "Title", "Title", "UPPER", "mIxed", "mIxed", "no letter", "no letter",
+        "Title", "UPPER",
+    ]  # fmt: skip
+
+
+def test_case_features_go_in_the_segment_ids(tokenizer):
+    words = ["Kofi", "Annan", "spoke", "in", "UN", "1999", "."]
+    data = {"wikiann_test": ([words], [["B-PER", "I-PER", "O", "O", "B-ORG", "O", "O"]])}
+    batch = ner.encode(tokenizer, data, {"wikiann": 16}, case_features=True)["wikiann_test"]
+    # [CLS] ko ##fi anna ##n spoke in un 1999 . [SEP] [PAD]
+    assert batch["segment_ids"][0, :12].tolist() == [0, 2, 2, 2, 2, 1, 1, 3, 5, 5, 0, 0]
+    plain = ner.encode(tokenizer, data, {"wikiann": 16})["wikiann_test"]
+    assert not plain["segment_ids"].any()
+
+
+def test_case_segments_change_nothing_until_trained(tokenizer):
+    backbone = tiny_backbone()
+    copy = ner_tools.with_case_segments(backbone)
+    assert copy.get_layer("segment_embedding").get_weights()[0].shape == (6, 8)
+    batch = finetuning.tokenize_words(tokenizer, [["Kofi", "Annan", "spoke", "in", "UN"]], 12)
+    features = {k: batch[k] for k in ("token_ids", "segment_ids", "padding_mask")}
+    before = backbone(features)["sequence_output"]
+    features["segment_ids"] = ner_tools.case_segment_ids(
+        batch, [["Kofi", "Annan", "spoke", "in", "UN"]]
+    )
+    assert features["segment_ids"].max() == 3
+    np.testing.assert_allclose(copy(features)["sequence_output"], before, atol=1e-6)
+
+
 # --------------------------------------------------------------------------
 # Model, batches, predictions
 # --------------------------------------------------------------------------
@@ -165,7 +197,7 @@ def test_saved_model_keeps_the_trained_head(tmp_path, tokenizer):
     head.set_weights([np.full_like(w, 0.5) for w in head.get_weights()])  # "trained"
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     config = BaseConfig(quick=True, output_dir=str(tmp_path))
-    ner.save_for_prediction(Run("named_entity_recognition", config), model, "all-minilm-l6-v2")
+    ner.save_for_prediction(Run("ner", config), model, "all-minilm-l6-v2", case_features=False)
     batch = finetuning.tokenize_words(tokenizer, [["Kofi", "Annan", "spoke"]], 8)
     saved = keras.saving.load_model(tmp_path / "wikiann_ner.keras")
     np.testing.assert_allclose(
@@ -175,9 +207,14 @@ def test_saved_model_keeps_the_trained_head(tmp_path, tokenizer):
     assert getattr(saved, "optimizer", None) is None  # not saved
 
 
-def test_predict_with_a_saved_model(tmp_path, tokenizer):
-    model = ner.build_model(tiny_backbone(), len(ner.WIKIANN_LABELS))
-    model.save(tmp_path / "wikiann_ner.keras")
+@pytest.mark.parametrize("case_features", [False, True])
+def test_predict_with_a_saved_model(tmp_path, tokenizer, case_features):
+    backbone = tiny_backbone()
+    if case_features:
+        backbone = ner_tools.with_case_segments(backbone)
+    model = ner.build_model(backbone, len(ner.WIKIANN_LABELS))
+    config = BaseConfig(quick=True, output_dir=str(tmp_path))
+    ner.save_for_prediction(Run("ner", config), model, "all-minilm-l6-v2", case_features)
     entities = ner.predict_entities("Kofi Annan spoke in Accra.", str(tmp_path))
     assert all(kind in ner.ENTITY_TYPES and isinstance(words, str) for kind, words in entities)
     with pytest.raises(InputError, match="at least one word"):
