@@ -290,12 +290,15 @@ def tokenize_words(
     sentences: Sequence[Sequence[str]],
     sequence_length: int,
     labels: Sequence[Sequence[int]] | None = None,
+    widen: bool = False,
 ) -> dict[str, np.ndarray]:
     """Tokenise pre-split sentences for token classification, labels on first subtokens.
 
     Each row is `[CLS] subtokens... [SEP] [PAD]...`, cut to `sequence_length`
     (words whose first subtoken does not fit, and words that give no token at
-    all, are not scored: `per_word` fills them in). A word's label goes on its
+    all, are not scored: `per_word` fills them in); with `widen`, a longer
+    row widens every row instead, up to 512 tokens, so that nothing is cut
+    that the encoder could read (for scoring and prediction). A word's label goes on its
     first subtoken; inner subtokens, [CLS], [SEP] and padding get label 0 and
     sample weight 0, so they count in neither the loss nor the metrics.
 
@@ -308,12 +311,14 @@ def tokenize_words(
       sentences: n lists of words (strings).
       sequence_length: tokens per row, [CLS] and [SEP] included (>= 3).
       labels: n lists of int label ids, one per word, or None.
+      widen: whether rows wider than `sequence_length` widen the arrays.
 
     Returns:
       A dict of numpy arrays, n rows each:
       `token_ids`, `segment_ids` (zeros), `padding_mask` (1 on real tokens),
       `word_ids` (-1 on special tokens and padding), `first_token` (1 on each
-      scored word's first subtoken): int32 `(n, sequence_length)`;
+      scored word's first subtoken): int32 `(n, sequence_length)` (widened:
+      the longest row's length if that is more, at most 512);
       `word_count`, `scored_words`: int32 `(n,)`; with `labels` also
       `labels` int32 and `sample_weight` float32 `(n, sequence_length)`.
 
@@ -334,6 +339,13 @@ def tokenize_words(
             raise InputError("labels must give one label per word of every sentence")
     cls, sep, pad = _special_ids(tokenizer)
     n = len(sentences)
+    nonempty = [i for i, words in enumerate(sentences) if words]
+    encodings = tokenizer.encode_batch(
+        [sentences[i] for i in nonempty], is_pretokenized=True, add_special_tokens=False
+    )
+    if widen:
+        longest = max((len(encoding.ids) + 2 for encoding in encodings), default=0)
+        sequence_length = max(sequence_length, min(512, longest))
     shape = (n, sequence_length)
     token_ids = np.full(shape, pad, dtype="int32")
     padding_mask = np.zeros(shape, dtype="int32")
@@ -342,10 +354,6 @@ def tokenize_words(
     label_ids = np.zeros(shape, dtype="int32")
     word_count = np.array([len(words) for words in sentences], dtype="int32")
     scored = np.zeros(n, dtype="int32")
-    nonempty = [i for i, words in enumerate(sentences) if words]
-    encodings = tokenizer.encode_batch(
-        [sentences[i] for i in nonempty], is_pretokenized=True, add_special_tokens=False
-    )
     for row, encoding in zip(nonempty, encodings):
         ids = encoding.ids[: sequence_length - 2]
         words = [-1 if w is None else w for w in encoding.word_ids[: sequence_length - 2]]

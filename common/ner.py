@@ -140,8 +140,7 @@ def tag_text(
     words = split_words(text)
     if not words:
         raise InputError("--predict needs text with at least one word")
-    length = min(512, int(finetuning.token_lengths(tokenizer, [words])[0]))
-    batch = finetuning.tokenize_words(tokenizer, [words], max(length, 8))
+    batch = finetuning.tokenize_words(tokenizer, [words], 8, widen=True)
     if case_features:
         batch["segment_ids"] = case_segment_ids(batch, [words])
     tags = decode(predict_ids(model, batch), batch, names)[0]

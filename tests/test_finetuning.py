@@ -60,6 +60,16 @@ def test_truncated_and_empty_sentences(tokenizer):
     assert finetuning.per_word(batch["labels"], batch, fill=-1) == [[1, 2, -1, -1, -1], []]
 
 
+def test_widened_rows_keep_every_word_up_to_512_tokens(tokenizer):
+    sentences = [["Kofi", "Annan", "spoke", "in", "Accra"], []]  # 8 subtokens + [CLS], [SEP]
+    batch = finetuning.tokenize_words(tokenizer, sentences, 6, widen=True)
+    assert batch["token_ids"].shape == (2, 10) and batch["scored_words"].tolist() == [5, 0]
+    wide = finetuning.tokenize_words(tokenizer, sentences, 16, widen=True)
+    assert wide["token_ids"].shape == (2, 16)  # never narrower than asked
+    batch = finetuning.tokenize_words(tokenizer, [["word"] * 600], 8, widen=True)
+    assert batch["token_ids"].shape == (1, 512) and batch["scored_words"].tolist() == [510]
+
+
 def test_tokenize_words_rejects_bad_input(tokenizer):
     with pytest.raises(InputError, match="one label per word"):
         finetuning.tokenize_words(tokenizer, [["a", "b"]], 8, labels=[[0]])
